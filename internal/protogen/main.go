@@ -70,6 +70,10 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("protogen: ")
 	root := flag.String("root", ".", "module root to search for .proto files")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: protogen [-root dir] [proto-dir ...]")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "protogen")
@@ -90,8 +94,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if flag.NArg() > 0 { // only the directories named on the command line
+		dirs = flag.Args()
+	}
 	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.proto"))
+		files, _ := filepath.Glob(filepath.Join(*root, dir, "*.proto"))
 		sort.Strings(files)
 		for i, f := range files {
 			files[i], _ = filepath.Rel(*root, f)
@@ -164,7 +171,7 @@ func buildPlugins(dir string) (genGo, genGRPC string, err error) {
 }
 
 // protoDirs lists the directories under root that hold .proto files,
-// skipping nested modules (they generate their own code) and hidden folders.
+// relative to root, skipping nested modules (they generate their own code) and hidden folders.
 func protoDirs(root string) ([]string, error) {
 	set := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -183,7 +190,11 @@ func protoDirs(root string) ([]string, error) {
 			return nil
 		}
 		if strings.HasSuffix(path, ".proto") {
-			set[filepath.Dir(path)] = true
+			rel, err := filepath.Rel(root, filepath.Dir(path))
+			if err != nil {
+				return err
+			}
+			set[rel] = true
 		}
 		return nil
 	})
