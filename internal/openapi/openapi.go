@@ -1,0 +1,332 @@
+// Package openapi builds an OpenAPI 3.1 document from protobuf method
+// descriptors and the HTTP bindings the rest transcoder serves them on.
+//
+// It lives in internal because its input is the transcoder's own view of
+// its routes: rest.Handler.OpenAPI is the public entry point, and the
+// document can therefore never disagree with what is served.
+package openapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Operation is one HTTP binding of one method.
+type Operation struct {
+	Method protoreflect.MethodDescriptor
+	// Verb is the HTTP method: GET, POST, …
+	Verb string
+	// Path is the OpenAPI path, variables written as {field.path}.
+	Path string
+	// PathParams are the field paths bound by the path, in order; Patterns
+	// holds, for each, the template segment pattern when it is not "*".
+	PathParams []string
+	Patterns   []string
+	// Body is the rule's body: "", "*" or a field name.
+	Body string
+	// ResponseBody is the rule's response_body field, or "".
+	ResponseBody string
+	// Status is the success status code: 200, 201 or 204.
+	Status int
+}
+
+// SecurityScheme is an OpenAPI security scheme object, such as
+// {"type": "http", "scheme": "bearer"}.
+type SecurityScheme map[string]any
+
+// Options are the parts of the document that descriptors do not carry.
+type Options struct {
+	Title, Version, Description string
+	// ProtoNames uses proto field names instead of lowerCamel JSON names,
+	// matching protojson.MarshalOptions.UseProtoNames.
+	ProtoNames bool
+	// Comments returns documentation for a descriptor, or "". Nil means the
+	// source info in the descriptors, where protoc kept it.
+	Comments func(protoreflect.Descriptor) string
+	// Security schemes by name; every operation requires any one of them.
+	Security map[string]SecurityScheme
+	// Servers are base URLs.
+	Servers []string
+}
+
+const problemSchema = "Problem"
+
+// Build returns the OpenAPI 3.1 document, as JSON, for ops.
+func Build(ops []Operation, opt Options) ([]byte, error) {
+	s := &schemas{protoNames: opt.ProtoNames, comments: opt.Comments, defs: map[string]any{}}
+	if s.comments == nil {
+		s.comments = sourceComment
+	}
+	paths := map[string]map[string]any{}
+	opIDs := map[string]int{}
+	for _, op := range ops {
+		item := paths[op.Path]
+		if item == nil {
+			item = map[string]any{}
+			paths[op.Path] = item
+		}
+		verb := strings.ToLower(op.Verb)
+		if _, dup := item[verb]; dup {
+			return nil, fmt.Errorf("openapi: %s %s is bound twice", op.Verb, op.Path)
+		}
+		o, err := s.operation(op)
+		if err != nil {
+			return nil, err
+		}
+		id := string(op.Method.Parent().Name()) + "_" + string(op.Method.Name())
+		if n := opIDs[id]; n > 0 {
+			o["operationId"] = id + strconv.Itoa(n+1)
+		} else {
+			o["operationId"] = id
+		}
+		opIDs[id]++
+		item[verb] = o
+	}
+	s.defs[problemSchema] = problem()
+
+	info := map[string]any{"title": opt.Title, "version": opt.Version}
+	if opt.Title == "" {
+		info["title"] = "API"
+	}
+	if opt.Version == "" {
+		info["version"] = "1.0.0"
+	}
+	if opt.Description != "" {
+		info["description"] = opt.Description
+	}
+	doc := orderedDoc{
+		OpenAPI:    "3.1.0",
+		Info:       info,
+		Paths:      paths,
+		Components: map[string]any{"schemas": s.defs},
+	}
+	for _, u := range opt.Servers {
+		doc.Servers = append(doc.Servers, map[string]any{"url": u})
+	}
+	if len(opt.Security) > 0 {
+		sec := map[string]any{}
+		for _, name := range sortedKeys(opt.Security) {
+			sec[name] = map[string]any(opt.Security[name])
+			doc.Security = append(doc.Security, map[string]any{name: []any{}})
+		}
+		doc.Components["securitySchemes"] = sec
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// orderedDoc fixes the order of the top-level members for readers;
+// encoding/json sorts the keys of every map below it.
+type orderedDoc struct {
+	OpenAPI    string                    `json:"openapi"`
+	Info       map[string]any            `json:"info"`
+	Servers    []any                     `json:"servers,omitempty"`
+	Security   []any                     `json:"security,omitempty"`
+	Paths      map[string]map[string]any `json:"paths"`
+	Components map[string]any            `json:"components"`
+}
+
+func (s *schemas) operation(op Operation) (map[string]any, error) {
+	md := op.Method
+	o := map[string]any{"tags": []any{string(md.Parent().Name())}}
+	if c := s.comment(md); c != "" {
+		summary, rest, _ := strings.Cut(c, "\n")
+		o["summary"] = strings.TrimSpace(summary)
+		if rest = strings.TrimSpace(rest); rest != "" {
+			o["description"] = c
+		}
+	}
+	if isDeprecated(md) {
+		o["deprecated"] = true
+	}
+	in := md.Input()
+	bound := map[string]bool{}
+	var params []any
+	for i, p := range op.PathParams {
+		fds := fieldByPath(in, p)
+		if fds == nil {
+			return nil, fmt.Errorf("openapi: %s: path variable %q is not a field of %s", md.FullName(), p, in.FullName())
+		}
+		bound[p] = true
+		schema := s.singular(fds[len(fds)-1])
+		param := map[string]any{"name": p, "in": "path", "required": true, "schema": schema}
+		if i < len(op.Patterns) && op.Patterns[i] != "" {
+			param["description"] = "Matches the path pattern `" + op.Patterns[i] + "`; may contain `/`."
+		}
+		params = append(params, param)
+	}
+	switch op.Body {
+	case "*":
+		// Every field not in the path is in the body: no query parameters.
+	default:
+		if op.Body != "" {
+			bound[op.Body] = true
+		}
+		params = append(params, s.queryParams(in, "", bound, 0)...)
+	}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+
+	if op.Body != "" {
+		var bodySchema map[string]any
+		if op.Body == "*" {
+			bodySchema = s.message(in)
+		} else {
+			fds := fieldByPath(in, op.Body)
+			if fds == nil {
+				return nil, fmt.Errorf("openapi: %s: body %q is not a field of %s", md.FullName(), op.Body, in.FullName())
+			}
+			bodySchema = s.field(fds[len(fds)-1])
+		}
+		content := map[string]any{}
+		switch {
+		case isHTTPBody(in) && op.Body == "*":
+			content["*/*"] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+		case md.IsStreamingClient():
+			content["application/x-ndjson"] = map[string]any{"schema": bodySchema}
+		default:
+			content["application/json"] = map[string]any{"schema": bodySchema}
+		}
+		o["requestBody"] = map[string]any{"required": true, "content": content}
+	}
+
+	out := md.Output()
+	resp := map[string]any{}
+	var respSchema map[string]any
+	if op.ResponseBody != "" {
+		fds := fieldByPath(out, op.ResponseBody)
+		if fds == nil {
+			return nil, fmt.Errorf("openapi: %s: response_body %q is not a field of %s", md.FullName(), op.ResponseBody, out.FullName())
+		}
+		respSchema = s.field(fds[len(fds)-1])
+	} else {
+		respSchema = s.message(out)
+	}
+	status := op.Status
+	if status == 0 {
+		status = 200
+	}
+	desc := "OK"
+	switch status {
+	case 201:
+		desc = "Created"
+		resp["headers"] = map[string]any{"Location": map[string]any{
+			"description": "The URL of the created resource.", "schema": map[string]any{"type": "string"}}}
+	case 204:
+		desc = "No Content"
+	}
+	resp["description"] = desc
+	switch {
+	case status == 204:
+	case isHTTPBody(out) && op.ResponseBody == "":
+		resp["content"] = map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case md.IsStreamingServer():
+		resp["content"] = map[string]any{
+			"text/event-stream":    map[string]any{"schema": map[string]any{"type": "string", "description": "Server-Sent Events: one `data:` event per message (" + string(out.FullName()) + "), an `error` event carrying a Problem."}},
+			"application/x-ndjson": map[string]any{"schema": withDoc(respSchema, "One JSON message per line; a final line with an `error` member carries a Problem.", false)},
+		}
+	default:
+		resp["content"] = map[string]any{"application/json": map[string]any{"schema": respSchema}}
+	}
+	problemResp := map[string]any{
+		"description": "An RFC 9457 problem; its `code` member names the gRPC status code.",
+		"content": map[string]any{"application/problem+json": map[string]any{
+			"schema": ref(problemSchema)}},
+	}
+	o["responses"] = map[string]any{strconv.Itoa(status): resp, "default": problemResp}
+	if md.IsStreamingClient() || md.IsStreamingServer() {
+		kind := "server-streaming"
+		switch {
+		case md.IsStreamingClient() && md.IsStreamingServer():
+			kind = "bidirectional-streaming"
+		case md.IsStreamingClient():
+			kind = "client-streaming"
+		}
+		o["x-duet-streaming"] = kind
+	}
+	return o, nil
+}
+
+// maxQueryDepth bounds how deep nested messages are flattened into
+// dotted query parameters (a.b.c), so recursive messages terminate.
+const maxQueryDepth = 4
+
+// queryParams lists the query parameters of md: every field not bound
+// elsewhere, nested messages flattened with dots, as rest binds them.
+func (s *schemas) queryParams(md protoreflect.MessageDescriptor, prefix string, bound map[string]bool, depth int) []any {
+	var out []any
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		name := prefix + string(fd.Name())
+		if bound[name] {
+			continue
+		}
+		if fd.IsMap() {
+			continue // maps have no query form
+		}
+		var schema map[string]any
+		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
+			wk := s.wellKnown(fd.Message())
+			if wk == nil || fd.Message().FullName() == "google.protobuf.Struct" || fd.Message().FullName() == "google.protobuf.Any" ||
+				fd.Message().FullName() == "google.protobuf.Empty" || fd.Message().FullName() == "google.protobuf.ListValue" {
+				if wk == nil && !fd.IsList() && depth < maxQueryDepth {
+					out = append(out, s.queryParams(fd.Message(), name+".", bound, depth+1)...)
+				}
+				continue
+			}
+			schema = wk
+		} else {
+			schema = s.singular(fd)
+		}
+		if fd.IsList() {
+			schema = map[string]any{"type": "array", "items": schema}
+		}
+		param := map[string]any{"name": name, "in": "query", "schema": schema}
+		if fd.IsList() {
+			param["style"] = "form"
+			param["explode"] = true
+		}
+		if c := s.comment(fd); c != "" {
+			param["description"] = c
+		}
+		if isDeprecated(fd) {
+			param["deprecated"] = true
+		}
+		out = append(out, param)
+	}
+	return out
+}
+
+func isHTTPBody(md protoreflect.MessageDescriptor) bool {
+	return md.FullName() == "google.api.HttpBody"
+}
+
+// sourceComment returns the leading comment protoc kept for d, if any.
+func sourceComment(d protoreflect.Descriptor) string {
+	loc := d.ParentFile().SourceLocations().ByDescriptor(d)
+	return strings.TrimSpace(loc.LeadingComments)
+}
+
+// problem is the schema of an RFC 9457 problem as the problem package
+// writes it.
+func problem() map[string]any {
+	str := map[string]any{"type": "string"}
+	return map[string]any{
+		"type":        "object",
+		"description": "RFC 9457 problem details, with the gRPC status code and error details as extension members.",
+		"properties": map[string]any{
+			"type":     map[string]any{"type": "string", "format": "uri-reference", "default": "about:blank"},
+			"title":    str,
+			"status":   map[string]any{"type": "integer", "minimum": 100, "maximum": 599},
+			"detail":   str,
+			"instance": map[string]any{"type": "string", "format": "uri-reference"},
+			"code":     map[string]any{"type": "string", "description": "The gRPC status code name, such as NOT_FOUND."},
+		},
+		"additionalProperties": true,
+	}
+}
