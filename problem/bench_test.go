@@ -1,0 +1,56 @@
+package problem
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+func threeDetails(b *testing.B) *status.Status {
+	st, err := status.New(codes.InvalidArgument, "invalid user").WithDetails(
+		&errdetails.ErrorInfo{Reason: "INVALID_USER", Domain: "users.example.com", Metadata: map[string]string{"id": "42"}},
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+			{Field: "email", Reason: "REQUIRED", Description: "email is required"},
+			{Field: "name", Reason: "TOO_LONG", Description: "name is too long"},
+		}},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(2 * time.Second)},
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// BenchmarkFromStatusMarshal is the server side: status → problem JSON.
+func BenchmarkFromStatusMarshal(b *testing.B) {
+	st := threeDetails(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := json.Marshal(FromStatus(st)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnmarshalGRPCStatus is the client side: problem JSON → status.
+func BenchmarkUnmarshalGRPCStatus(b *testing.B) {
+	body, err := json.Marshal(FromStatus(threeDetails(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var p Problem
+		if err := json.Unmarshal(body, &p); err != nil {
+			b.Fatal(err)
+		}
+		if len(p.GRPCStatus().Details()) != 3 {
+			b.Fatal("lost details")
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package problem
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+)
+
+// MediaType is the media type of a problem details document (RFC 9457 §3).
+const MediaType = "application/problem+json"
+
+// BlankType is the default problem type: the problem has no semantics
+// beyond its HTTP status code, and its title should be that code's reason
+// phrase (RFC 9457 §4.2.1).
+const BlankType = "about:blank"
+
+// Problem is an RFC 9457 problem details object. It is an error, and it
+// converts to and from a gRPC status through [Problem.GRPCStatus] and
+// [FromStatus] without losing the code, the message or any error detail.
+//
+// The zero value is a valid, empty problem that stands for an internal
+// error. Use the constructors ([InvalidArgument], [NotFound], …) or
+// [FromStatus] to build one with a gRPC code and details.
+type Problem struct {
+	// Type is a URI reference identifying the problem type. Empty means
+	// "about:blank".
+	Type string
+	// Title is a short, human-readable summary of the problem type.
+	Title string
+	// Status is the HTTP status code; 0 means it is not known.
+	Status int
+	// Detail is a human-readable explanation specific to this occurrence.
+	// For a problem made from a gRPC status it is the status message.
+	Detail string
+	// Instance is a URI reference identifying this occurrence.
+	Instance string
+	// Extensions holds every other member, keyed by member name, as
+	// encoding/json decodes JSON (map[string]any, []any, string, float64,
+	// bool, nil). The members this package writes are listed in the package
+	// documentation.
+	Extensions map[string]any
+}
+
+// Error implements error. It returns the detail, or the title when there is
+// no detail.
+func (p *Problem) Error() string {
+	switch {
+	case p.Detail != "" && p.Title != "":
+		return p.Title + ": " + p.Detail
+	case p.Detail != "":
+		return p.Detail
+	case p.Title != "":
+		return p.Title
+	}
+	return http.StatusText(p.statusOr500())
+}
+
+func (p *Problem) statusOr500() int {
+	if p.Status == 0 {
+		return http.StatusInternalServerError
+	}
+	return p.Status
+}
+
+// standard member names; extensions may not use them.
+var standardMembers = map[string]bool{"type": true, "title": true, "status": true, "detail": true, "instance": true}
+
+// MarshalJSON implements json.Marshaler. The standard members come first,
+// then the extension members in sorted order at the top level (RFC 9457
+// §3.2). Extension members named like a standard member are dropped.
+func (p *Problem) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	first := true
+	member := func(name string, v any) error {
+		if !first {
+			buf.WriteByte(',')
+		}
+		first = false
+		k, _ := json.Marshal(name)
+		buf.Write(k)
+		buf.WriteByte(':')
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		return nil
+	}
+	typ := p.Type
+	if typ == "" {
+		typ = BlankType
+	}
+	_ = member("type", typ)
+	if p.Title != "" {
+		_ = member("title", p.Title)
+	}
+	if p.Status != 0 {
+		_ = member("status", p.Status)
+	}
+	if p.Detail != "" {
+		_ = member("detail", p.Detail)
+	}
+	if p.Instance != "" {
+		_ = member("instance", p.Instance)
+	}
+	keys := make([]string, 0, len(p.Extensions))
+	for k := range p.Extensions {
+		if !standardMembers[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := member(k, p.Extensions[k]); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// errNotObject is returned for JSON that is not an object.
+var errNotObject = errors.New("problem: JSON value is not an object")
+
+// UnmarshalJSON implements json.Unmarshaler. Members of the wrong JSON type
+// are ignored, as RFC 9457 §3.1 asks of consumers; unknown members are kept
+// in Extensions.
+func (p *Problem) UnmarshalJSON(b []byte) error {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return err
+	}
+	if m == nil {
+		return errNotObject
+	}
+	if dec.More() {
+		return errors.New("problem: trailing data after JSON object")
+	}
+	*p = Problem{}
+	for k, v := range m {
+		switch k {
+		case "type":
+			p.Type, _ = v.(string)
+		case "title":
+			p.Title, _ = v.(string)
+		case "detail":
+			p.Detail, _ = v.(string)
+		case "instance":
+			p.Instance, _ = v.(string)
+		case "status":
+			if n, ok := v.(json.Number); ok {
+				if i, err := n.Int64(); err == nil && i >= 100 && i <= 599 {
+					p.Status = int(i)
+				}
+			}
+		default:
+			if p.Extensions == nil {
+				p.Extensions = make(map[string]any, len(m))
+			}
+			p.Extensions[k] = plainNumbers(v)
+		}
+	}
+	if p.Type == BlankType {
+		p.Type = ""
+	}
+	return nil
+}
+
+// plainNumbers turns the json.Numbers that UseNumber produced back into
+// float64, so Extensions hold what encoding/json users expect.
+func plainNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x.String()
+		}
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = plainNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = plainNumbers(e)
+		}
+	}
+	return v
+}
