@@ -246,7 +246,7 @@ func TestProblemIsAGRPCError(t *testing.T) {
 
 type grpcErr struct{ st *status.Status }
 
-func (e grpcErr) Error() string                { return e.st.Message() }
+func (e grpcErr) Error() string              { return e.st.Message() }
 func (e grpcErr) GRPCStatus() *status.Status { return e.st }
 
 func TestWrite(t *testing.T) {
