@@ -1,0 +1,298 @@
+package rest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/duetrpc/duet/internal/httprule"
+	"github.com/duetrpc/duet/problem"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// fieldError is a request value that does not fit its field; it becomes a
+// 400 with a BadRequest violation naming the field.
+type fieldError struct {
+	field  string
+	reason string
+	desc   string
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.desc }
+
+func (e *fieldError) problem() *problem.Problem {
+	return problem.InvalidArgument("invalid request: "+e.field+": "+e.desc,
+		problem.Violation{Field: e.field, Reason: e.reason, Description: e.desc})
+}
+
+// scalarMessage reports whether a message type has a string form usable in
+// paths and queries.
+func scalarMessage(md protoreflect.MessageDescriptor) bool {
+	switch md.FullName() {
+	case "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask",
+		"google.protobuf.StringValue", "google.protobuf.BytesValue", "google.protobuf.BoolValue",
+		"google.protobuf.Int32Value", "google.protobuf.Int64Value", "google.protobuf.UInt32Value",
+		"google.protobuf.UInt64Value", "google.protobuf.FloatValue", "google.protobuf.DoubleValue",
+		"google.protobuf.Value", "google.protobuf.Struct", "google.protobuf.ListValue":
+		return true
+	}
+	return false
+}
+
+// parseValue converts a path or query string to a value of fd's type.
+func parseValue(fd protoreflect.FieldDescriptor, s string, msg protoreflect.Message) (protoreflect.Value, error) {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		return protoreflect.ValueOfString(s), nil
+	case protoreflect.BoolKind:
+		switch s {
+		case "true", "1":
+			return protoreflect.ValueOfBool(true), nil
+		case "false", "0":
+			return protoreflect.ValueOfBool(false), nil
+		}
+		return protoreflect.Value{}, errors.New("not a boolean (true or false)")
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return protoreflect.Value{}, errors.New("not a 32-bit integer")
+		}
+		return protoreflect.ValueOfInt32(int32(n)), nil
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return protoreflect.Value{}, errors.New("not a 64-bit integer")
+		}
+		return protoreflect.ValueOfInt64(n), nil
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return protoreflect.Value{}, errors.New("not an unsigned 32-bit integer")
+		}
+		return protoreflect.ValueOfUint32(uint32(n)), nil
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return protoreflect.Value{}, errors.New("not an unsigned 64-bit integer")
+		}
+		return protoreflect.ValueOfUint64(n), nil
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		bits := 64
+		if fd.Kind() == protoreflect.FloatKind {
+			bits = 32
+		}
+		f, err := strconv.ParseFloat(s, bits)
+		if err != nil || (math.IsInf(f, 0) && !strings.Contains(strings.ToLower(s), "inf")) {
+			return protoreflect.Value{}, errors.New("not a number")
+		}
+		if bits == 32 {
+			return protoreflect.ValueOfFloat32(float32(f)), nil
+		}
+		return protoreflect.ValueOfFloat64(f), nil
+	case protoreflect.BytesKind:
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(s); err == nil {
+				return protoreflect.ValueOfBytes(b), nil
+			}
+		}
+		return protoreflect.Value{}, errors.New("not base64")
+	case protoreflect.EnumKind:
+		ed := fd.Enum()
+		if v := ed.Values().ByName(protoreflect.Name(s)); v != nil {
+			return protoreflect.ValueOfEnum(v.Number()), nil
+		}
+		if n, err := strconv.ParseInt(s, 10, 32); err == nil {
+			return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
+		}
+		return protoreflect.Value{}, fmt.Errorf("not a value of %s", ed.FullName())
+	case protoreflect.MessageKind:
+		return parseMessageValue(fd, s, msg)
+	}
+	return protoreflect.Value{}, fmt.Errorf("%v fields cannot be set from a string", fd.Kind())
+}
+
+// parseMessageValue parses the string forms of well-known types: the JSON
+// string form for Timestamp, Duration and FieldMask; the wrapped scalar for
+// wrappers; JSON (or a bare string) for Struct, Value and ListValue.
+func parseMessageValue(fd protoreflect.FieldDescriptor, s string, parent protoreflect.Message) (protoreflect.Value, error) {
+	md := fd.Message()
+	var m protoreflect.Message
+	if fd.IsList() {
+		m = parent.NewField(fd).List().NewElement().Message()
+	} else {
+		m = parent.NewField(fd).Message()
+	}
+	switch md.FullName() {
+	case "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask":
+		q, _ := json.Marshal(s)
+		if err := protojson.Unmarshal(q, m.Interface()); err != nil {
+			return protoreflect.Value{}, fmt.Errorf("not a valid %s", md.Name())
+		}
+	case "google.protobuf.Value", "google.protobuf.Struct", "google.protobuf.ListValue":
+		in := []byte(s)
+		if !json.Valid(in) && md.FullName() == "google.protobuf.Value" {
+			v := structpb.NewStringValue(s)
+			proto.Merge(m.Interface(), v)
+			break
+		}
+		if err := protojson.Unmarshal(in, m.Interface()); err != nil {
+			return protoreflect.Value{}, fmt.Errorf("not a valid %s", md.Name())
+		}
+	default: // wrappers
+		vf := md.Fields().ByName("value")
+		if vf == nil {
+			return protoreflect.Value{}, fmt.Errorf("%s cannot be set from a string", md.FullName())
+		}
+		v, err := parseValue(vf, s, m)
+		if err != nil {
+			return protoreflect.Value{}, err
+		}
+		m.Set(vf, v)
+	}
+	return protoreflect.ValueOfMessage(m), nil
+}
+
+// setPath sets the field at fds (a path from msg) to the parsed s,
+// appending for repeated fields.
+func setPath(msg protoreflect.Message, fds []protoreflect.FieldDescriptor, s, name string) error {
+	for _, fd := range fds[:len(fds)-1] {
+		msg = msg.Mutable(fd).Message()
+	}
+	fd := fds[len(fds)-1]
+	v, err := parseValue(fd, s, msg)
+	if err != nil {
+		return &fieldError{field: name, reason: "INVALID_VALUE", desc: fmt.Sprintf("%q is %v", s, err)}
+	}
+	if fd.IsList() {
+		msg.Mutable(fd).List().Append(v)
+		return nil
+	}
+	msg.Set(fd, v)
+	return nil
+}
+
+// bindPath writes the path variables into msg.
+func (r *route) bindPath(msg protoreflect.Message, segs []string) error {
+	i := 0
+	_, err := r.tmpl.Match(segs, func(v httprule.Var, value string) error {
+		err := setPath(msg, r.pathFields[i], value, v.Path)
+		i++
+		return err
+	})
+	var de *httprule.DecodeError
+	if errors.As(err, &de) {
+		return &fieldError{field: de.Var, reason: "INVALID_VALUE", desc: "malformed percent-encoding"}
+	}
+	return err
+}
+
+// bindQuery writes query parameters into msg: every field not bound by the
+// path or the body, by proto or JSON name, nested with dots, repeated by
+// repeating the key.
+func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnknown bool) error {
+	if rawQuery == "" || r.body == "*" {
+		return nil
+	}
+	for rawQuery != "" {
+		var kv string
+		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return &fieldError{field: k, reason: "INVALID_VALUE", desc: "malformed query parameter name"}
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			return &fieldError{field: key, reason: "INVALID_VALUE", desc: "malformed percent-encoding"}
+		}
+		fds, name := queryField(msg.Descriptor(), key)
+		if fds == nil {
+			if discardUnknown {
+				continue
+			}
+			return &fieldError{field: key, reason: "UNKNOWN_FIELD", desc: "no such field"}
+		}
+		if r.boundPrefix(name) {
+			return &fieldError{field: name, reason: "BOUND_ELSEWHERE", desc: "set by the path or the body, not the query"}
+		}
+		last := fds[len(fds)-1]
+		if last.IsMap() || (last.Kind() == protoreflect.MessageKind && !scalarMessage(last.Message())) {
+			return &fieldError{field: name, reason: "INVALID_VALUE", desc: "message fields cannot be set from the query; set their fields (" + name + ".x=...)"}
+		}
+		if err := setPath(msg, fds, val, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// boundPrefix reports whether name, or a field containing it, is bound by
+// the path or body.
+func (r *route) boundPrefix(name string) bool {
+	for b := range r.bound {
+		if name == b || strings.HasPrefix(name, b+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// queryField resolves a query key ("a.b", proto or JSON names) to fields,
+// returning the proto-name path for messages.
+func queryField(md protoreflect.MessageDescriptor, key string) ([]protoreflect.FieldDescriptor, string) {
+	var fds []protoreflect.FieldDescriptor
+	var names []string
+	for _, part := range strings.Split(key, ".") {
+		if md == nil {
+			return nil, ""
+		}
+		fd := md.Fields().ByName(protoreflect.Name(part))
+		if fd == nil {
+			fd = md.Fields().ByJSONName(part)
+		}
+		if fd == nil || (len(fds) > 0 && fds[len(fds)-1].IsList()) {
+			return nil, ""
+		}
+		fds = append(fds, fd)
+		names = append(names, string(fd.Name()))
+		md = fd.Message()
+	}
+	return fds, strings.Join(names, ".")
+}
+
+var protojsonField = regexp.MustCompile(`(?:unknown field|field|for field) "?([A-Za-z_][A-Za-z0-9_.]*)"?`)
+
+// bodyError turns a protojson error into a 400 naming the field when the
+// message says which.
+func bodyError(err error, prefix string) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "proto: ")
+	field := "body"
+	if m := protojsonField.FindStringSubmatch(msg); m != nil {
+		field = m[1]
+		if prefix != "" {
+			field = prefix + "." + field
+		}
+	} else if prefix != "" {
+		field = prefix
+	}
+	reason := "INVALID_VALUE"
+	if strings.Contains(msg, "unknown field") {
+		reason = "UNKNOWN_FIELD"
+	} else if strings.Contains(msg, "syntax error") || strings.Contains(msg, "unexpected token") || strings.Contains(msg, "EOF") {
+		reason = "MALFORMED_JSON"
+	}
+	return &fieldError{field: field, reason: reason, desc: msg}
+}

@@ -1,0 +1,409 @@
+package rest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/duetrpc/duet/internal/httprule"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// Handler serves registered grpc-go services as REST/JSON. It is an
+// http.Handler and a grpc.ServiceRegistrar: pass it to the generated
+// RegisterXServer function exactly as a *grpc.Server.
+//
+// Register every service before serving; RegisterService is not safe to
+// call concurrently with ServeHTTP.
+type Handler struct {
+	cfg     *config
+	root    node
+	methods []*method
+	routes  []*route
+	shapes  map[string]*route // method + shape → route, for conflicts
+	unary   grpc.UnaryServerInterceptor
+	stream  grpc.StreamServerInterceptor
+}
+
+// NewHandler returns a Handler with no services.
+func NewHandler(opts ...Option) *Handler {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.apply(cfg)
+	}
+	return &Handler{
+		cfg:    cfg,
+		shapes: map[string]*route{},
+		unary:  chainUnary(cfg.unary),
+		stream: chainStream(cfg.stream),
+	}
+}
+
+// method is one RPC, with everything resolved at registration.
+type method struct {
+	fullName  string // "/pkg.Service/Method"
+	desc      protoreflect.MethodDescriptor
+	impl      any
+	unary     *grpc.MethodDesc
+	streaming *grpc.StreamDesc
+	// emptyOut and httpBodyOut shape the response.
+	emptyOut    bool
+	httpBodyOut bool
+	httpBodyIn  bool
+	create      bool
+	getRoute    *route // the service's Get route for Location, or nil
+}
+
+// route is one HTTP binding of a method.
+type route struct {
+	m            *method
+	verb         string // HTTP method
+	tmpl         *httprule.Template
+	pathFields   [][]protoreflect.FieldDescriptor // per template variable
+	body         string
+	bodyField    []protoreflect.FieldDescriptor // nil for "*" and no body
+	responseBody protoreflect.FieldDescriptor
+	bound        map[string]bool // field paths taken by path or body
+}
+
+// RegisterService registers a service and its implementation, reading the
+// google.api.http rules of its methods (or those given with [WithRule]).
+// It panics, as http.ServeMux does, when a rule is malformed, names a field
+// the request message does not have, or conflicts with a route already
+// registered: such mistakes are found at start-up, not by a client.
+func (h *Handler) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	if err := h.register(desc, impl); err != nil {
+		panic("rest: " + err.Error())
+	}
+}
+
+func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(desc.ServiceName))
+	if err != nil {
+		return fmt.Errorf("service %s: descriptor not found (is its generated package linked in?): %v", desc.ServiceName, err)
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return fmt.Errorf("%s is not a service", desc.ServiceName)
+	}
+	var added []*method
+	for i := range desc.Methods {
+		md := sd.Methods().ByName(protoreflect.Name(desc.Methods[i].MethodName))
+		if md == nil {
+			return fmt.Errorf("%s/%s: no such method in the descriptor", desc.ServiceName, desc.Methods[i].MethodName)
+		}
+		added = append(added, h.newMethod(desc, impl, md, &desc.Methods[i], nil))
+	}
+	for i := range desc.Streams {
+		md := sd.Methods().ByName(protoreflect.Name(desc.Streams[i].StreamName))
+		if md == nil {
+			return fmt.Errorf("%s/%s: no such method in the descriptor", desc.ServiceName, desc.Streams[i].StreamName)
+		}
+		added = append(added, h.newMethod(desc, impl, md, nil, &desc.Streams[i]))
+	}
+	for _, m := range added {
+		rules := h.cfg.rules[m.fullName]
+		if len(rules) == 0 {
+			if r, ok := proto.GetExtension(m.desc.Options(), annotations.E_Http).(*annotations.HttpRule); ok && r != nil {
+				rules = []*annotations.HttpRule{r}
+			}
+		}
+		if len(rules) == 0 && !h.cfg.noDefault {
+			rules = []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Post{Post: m.fullName}, Body: "*"}}
+		}
+		for _, r := range rules {
+			if err := h.addRule(m, r, true); err != nil {
+				return err
+			}
+		}
+	}
+	h.methods = append(h.methods, added...)
+	// A create method's Location is its resource's Get route, if any.
+	for _, m := range added {
+		if !m.create {
+			continue
+		}
+		get := "Get" + strings.TrimPrefix(string(m.desc.Name()), "Create")
+		for _, r := range h.routes {
+			if r.m.desc.Parent() == m.desc.Parent() && string(r.m.desc.Name()) == get && r.verb == http.MethodGet {
+				m.getRoute = r
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (h *Handler) newMethod(sd *grpc.ServiceDesc, impl any, md protoreflect.MethodDescriptor, u *grpc.MethodDesc, s *grpc.StreamDesc) *method {
+	out := md.Output().FullName()
+	return &method{
+		fullName:    "/" + sd.ServiceName + "/" + string(md.Name()),
+		desc:        md,
+		impl:        impl,
+		unary:       u,
+		streaming:   s,
+		emptyOut:    out == "google.protobuf.Empty",
+		httpBodyOut: out == "google.api.HttpBody",
+		httpBodyIn:  md.Input().FullName() == "google.api.HttpBody",
+		create:      strings.HasPrefix(string(md.Name()), "Create"),
+	}
+}
+
+func (h *Handler) addRule(m *method, rule *annotations.HttpRule, top bool) error {
+	var verb, path string
+	switch p := rule.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		verb, path = http.MethodGet, p.Get
+	case *annotations.HttpRule_Put:
+		verb, path = http.MethodPut, p.Put
+	case *annotations.HttpRule_Post:
+		verb, path = http.MethodPost, p.Post
+	case *annotations.HttpRule_Delete:
+		verb, path = http.MethodDelete, p.Delete
+	case *annotations.HttpRule_Patch:
+		verb, path = http.MethodPatch, p.Patch
+	case *annotations.HttpRule_Custom:
+		verb, path = p.Custom.GetKind(), p.Custom.GetPath()
+	default:
+		return fmt.Errorf("%s: rule has no pattern", m.fullName)
+	}
+	if !top && len(rule.GetAdditionalBindings()) > 0 {
+		return fmt.Errorf("%s: additional_bindings may not nest", m.fullName)
+	}
+	tmpl, err := httprule.Parse(path)
+	if err != nil {
+		return fmt.Errorf("%s: %v", m.fullName, err)
+	}
+	in := m.desc.Input()
+	r := &route{m: m, verb: verb, tmpl: tmpl, body: rule.GetBody(), bound: map[string]bool{}}
+	for _, v := range tmpl.Vars {
+		fds, err := fieldPath(in, v.Path)
+		if err != nil {
+			return fmt.Errorf("%s %s %s: %v", m.fullName, verb, path, err)
+		}
+		last := fds[len(fds)-1]
+		if last.IsList() || last.IsMap() || (last.Kind() == protoreflect.MessageKind && !scalarMessage(last.Message())) {
+			return fmt.Errorf("%s %s %s: path variable %s must be a singular scalar field", m.fullName, verb, path, v.Path)
+		}
+		r.pathFields = append(r.pathFields, fds)
+		r.bound[v.Path] = true
+	}
+	switch r.body {
+	case "", "*":
+	default:
+		fds, err := fieldPath(in, r.body)
+		if err != nil {
+			return fmt.Errorf("%s: body: %v", m.fullName, err)
+		}
+		if len(fds) != 1 {
+			return fmt.Errorf("%s: body %q must be a top-level field", m.fullName, r.body)
+		}
+		r.bodyField = fds
+		r.bound[r.body] = true
+	}
+	if rb := rule.GetResponseBody(); rb != "" {
+		fd := m.desc.Output().Fields().ByName(protoreflect.Name(rb))
+		if fd == nil {
+			return fmt.Errorf("%s: response_body %q is not a field of %s", m.fullName, rb, m.desc.Output().FullName())
+		}
+		r.responseBody = fd
+	}
+	key := verb + " " + tmpl.Shape()
+	if prev, dup := h.shapes[key]; dup {
+		return fmt.Errorf("%s %s of %s conflicts with %s %s of %s", verb, path, m.fullName, prev.verb, prev.tmpl, prev.m.fullName)
+	}
+	h.shapes[key] = r
+	h.routes = append(h.routes, r)
+	h.root.insert(r, tmpl.Segments)
+	for _, ab := range rule.GetAdditionalBindings() {
+		if err := h.addRule(m, ab, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fieldPath resolves a dotted path of proto field names.
+func fieldPath(md protoreflect.MessageDescriptor, path string) ([]protoreflect.FieldDescriptor, error) {
+	var out []protoreflect.FieldDescriptor
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		if md == nil {
+			return nil, fmt.Errorf("field %q: %s is not a message", path, strings.Join(parts[:i], "."))
+		}
+		fd := md.Fields().ByName(protoreflect.Name(p))
+		if fd == nil {
+			return nil, fmt.Errorf("field %q: %s has no field %q", path, md.FullName(), p)
+		}
+		if i < len(parts)-1 && (fd.IsList() || fd.IsMap()) {
+			return nil, fmt.Errorf("field %q: %s is repeated", path, p)
+		}
+		out = append(out, fd)
+		md = fd.Message()
+	}
+	return out, nil
+}
+
+// node is a trie over path segments: literal children first, then "*",
+// then "**" routes.
+type node struct {
+	lit    map[string]*node
+	star   *node
+	dstar  []*route
+	routes []*route
+}
+
+func (n *node) insert(r *route, segs []httprule.Segment) {
+	if len(segs) == 0 {
+		n.routes = append(n.routes, r)
+		return
+	}
+	s := segs[0]
+	switch s.Kind {
+	case httprule.Literal:
+		if n.lit == nil {
+			n.lit = map[string]*node{}
+		}
+		c := n.lit[s.Literal]
+		if c == nil {
+			c = &node{}
+			n.lit[s.Literal] = c
+		}
+		c.insert(r, segs[1:])
+	case httprule.Star:
+		if n.star == nil {
+			n.star = &node{}
+		}
+		n.star.insert(r, segs[1:])
+	case httprule.DoubleStar:
+		n.dstar = append(n.dstar, r)
+	}
+}
+
+// lookup finds the route for verb, preferring literal segments over
+// variables; if only other methods match the path, it reports them in
+// allowed for a 405.
+func (n *node) lookup(segs []string, verb, customVerb string, allowed *[]string) *route {
+	if len(segs) == 0 {
+		if r := pick(n.routes, verb, customVerb, allowed); r != nil {
+			return r
+		}
+		return pick(n.dstar, verb, customVerb, allowed)
+	}
+	seg := segs[0]
+	if n.lit != nil {
+		c := n.lit[seg]
+		if c == nil && strings.IndexByte(seg, '%') >= 0 {
+			c = n.lit[unescape(seg)]
+		}
+		if c != nil {
+			if r := c.lookup(segs[1:], verb, customVerb, allowed); r != nil {
+				return r
+			}
+		}
+	}
+	if n.star != nil && seg != "" {
+		if r := n.star.lookup(segs[1:], verb, customVerb, allowed); r != nil {
+			return r
+		}
+	}
+	return pick(n.dstar, verb, customVerb, allowed)
+}
+
+func pick(routes []*route, verb, customVerb string, allowed *[]string) *route {
+	for _, r := range routes {
+		if r.tmpl.Verb != customVerb {
+			continue
+		}
+		if r.verb == verb || (verb == http.MethodHead && r.verb == http.MethodGet) {
+			return r
+		}
+		*allowed = append(*allowed, r.verb)
+	}
+	return nil
+}
+
+// match routes a request: the path with a ":verb" suffix tried first as a
+// custom verb, then as part of the last segment.
+func (h *Handler) match(escapedPath, verb string) (*route, []string, []string) {
+	segs := httprule.SplitPath(escapedPath)
+	if segs == nil {
+		return nil, nil, nil
+	}
+	var allowed []string
+	last := segs[len(segs)-1]
+	if i := strings.LastIndexByte(last, ':'); i >= 0 {
+		custom := unescape(last[i+1:])
+		segs[len(segs)-1] = last[:i]
+		if r := h.root.lookup(segs, verb, custom, &allowed); r != nil {
+			return r, segs, nil
+		}
+		segs[len(segs)-1] = last
+	}
+	if r := h.root.lookup(segs, verb, "", &allowed); r != nil {
+		return r, segs, nil
+	}
+	return nil, nil, dedupe(allowed)
+}
+
+func dedupe(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	sort.Strings(s)
+	out := s[:1]
+	for _, v := range s[1:] {
+		if v != out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func chainUnary(ints []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	switch len(ints) {
+	case 0:
+		return nil
+	case 1:
+		return ints[0]
+	}
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return ints[0](ctx, req, info, unaryLink(ints, 1, info, handler))
+	}
+}
+
+func unaryLink(ints []grpc.UnaryServerInterceptor, i int, info *grpc.UnaryServerInfo, final grpc.UnaryHandler) grpc.UnaryHandler {
+	if i == len(ints) {
+		return final
+	}
+	return func(ctx context.Context, req any) (any, error) {
+		return ints[i](ctx, req, info, unaryLink(ints, i+1, info, final))
+	}
+}
+
+func chainStream(ints []grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
+	switch len(ints) {
+	case 0:
+		return nil
+	case 1:
+		return ints[0]
+	}
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return ints[0](srv, ss, info, streamLink(ints, 1, info, handler))
+	}
+}
+
+func streamLink(ints []grpc.StreamServerInterceptor, i int, info *grpc.StreamServerInfo, final grpc.StreamHandler) grpc.StreamHandler {
+	if i == len(ints) {
+		return final
+	}
+	return func(srv any, ss grpc.ServerStream) error {
+		return ints[i](srv, ss, info, streamLink(ints, i+1, info, final))
+	}
+}

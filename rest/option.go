@@ -1,0 +1,170 @@
+package rest
+
+import (
+
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// Option configures a [Handler].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	unary          []grpc.UnaryServerInterceptor
+	stream         []grpc.StreamServerInterceptor
+	rules          map[string][]*annotations.HttpRule
+	noDefault      bool
+	marshal        protojson.MarshalOptions
+	unmarshal      protojson.UnmarshalOptions
+	maxBody        int64
+	headers        map[string]bool
+	headerPrefixes []string
+	cacheControl   map[string]string
+	statusErrors   bool
+	debug          bool
+	heartbeat      time.Duration
+}
+
+func defaultConfig() *config {
+	return &config{
+		// grpc-gateway v2's default marshaler: unpopulated fields are
+		// emitted, lowerCamel names, enums as names; unknown fields in
+		// requests are discarded. Clients moving over notice nothing.
+		marshal:        protojson.MarshalOptions{EmitUnpopulated: true},
+		unmarshal:      protojson.UnmarshalOptions{DiscardUnknown: true},
+		maxBody:        4 << 20,
+		headers:        map[string]bool{"authorization": true},
+		headerPrefixes: []string{"grpc-metadata-"},
+		rules:          map[string][]*annotations.HttpRule{},
+		cacheControl:   map[string]string{},
+	}
+}
+
+// WithUnaryInterceptor adds unary server interceptors, run around every
+// unary call in order, the first outermost, as grpc.ChainUnaryInterceptor
+// does. Pass the same interceptors the grpc.Server runs (for example
+// grpcx.Server{}.UnaryInterceptors()) so that both protocols behave alike.
+func WithUnaryInterceptor(interceptors ...grpc.UnaryServerInterceptor) Option {
+	return optionFunc(func(c *config) { c.unary = append(c.unary, interceptors...) })
+}
+
+// WithStreamInterceptor adds stream server interceptors for streaming
+// methods served over REST, in order, the first outermost.
+func WithStreamInterceptor(interceptors ...grpc.StreamServerInterceptor) Option {
+	return optionFunc(func(c *config) { c.stream = append(c.stream, interceptors...) })
+}
+
+// WithRule gives the HTTP rule of a method whose proto has no
+// google.api.http annotation, or replaces the annotation. fullMethod is
+// "/package.Service/Method"; rule has the annotation's syntax, including
+// additional_bindings. Give it more than once to add bindings.
+func WithRule(fullMethod string, rule *annotations.HttpRule) Option {
+	return optionFunc(func(c *config) { c.rules[fullMethod] = append(c.rules[fullMethod], rule) })
+}
+
+// WithoutDefaultRoutes turns off the route POST /package.Service/Method
+// (body "*") that methods without any rule get by default.
+func WithoutDefaultRoutes() Option {
+	return optionFunc(func(c *config) { c.noDefault = true })
+}
+
+// WithMarshalOptions sets how response messages become JSON. The default
+// matches grpc-gateway v2: protojson.MarshalOptions{EmitUnpopulated: true}.
+func WithMarshalOptions(o protojson.MarshalOptions) Option {
+	return optionFunc(func(c *config) { c.marshal = o })
+}
+
+// WithUnmarshalOptions sets how request bodies are read. The default
+// discards unknown fields, as grpc-gateway does; without DiscardUnknown an
+// unknown field, in the body or the query, is a 400 naming it.
+func WithUnmarshalOptions(o protojson.UnmarshalOptions) Option {
+	return optionFunc(func(c *config) { c.unmarshal = o })
+}
+
+// WithMaxBodyBytes limits request bodies (default 4 MiB, gRPC's default
+// message size); a larger body is answered 413. For client-streaming
+// methods it limits each message.
+func WithMaxBodyBytes(n int64) Option {
+	return optionFunc(func(c *config) { c.maxBody = n })
+}
+
+// WithIncomingHeaders adds request headers that become incoming gRPC
+// metadata, so interceptors and handlers see them with
+// metadata.FromIncomingContext. Authorization and Grpc-Metadata-* (prefix
+// removed) always do; hop-by-hop headers never do; Cookie only if named
+// here. A name ending in "*" is a prefix.
+func WithIncomingHeaders(names ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, n := range names {
+			n = strings.ToLower(n)
+			if p, ok := strings.CutSuffix(n, "*"); ok {
+				c.headerPrefixes = append(c.headerPrefixes, p)
+				continue
+			}
+			c.headers[n] = true
+		}
+	})
+}
+
+// WithCacheControl sets the Cache-Control header of successful GET
+// responses of a method ("/package.Service/Method"), such as
+// "max-age=60". Without it, responses carry no Cache-Control, and clients
+// still revalidate cheaply with the ETag.
+func WithCacheControl(fullMethod, value string) Option {
+	return optionFunc(func(c *config) { c.cacheControl[fullMethod] = value })
+}
+
+// WithStatusErrors writes errors as the google.rpc.Status JSON that
+// grpc-gateway writes ({"code": 5, "message": "...", "details": [...]}),
+// with the same HTTP status, instead of application/problem+json: for
+// services whose clients already parse that shape.
+func WithStatusErrors() Option {
+	return optionFunc(func(c *config) { c.statusErrors = true })
+}
+
+// WithDebugErrors puts internal error messages and DebugInfo on the wire.
+// Never in production.
+func WithDebugErrors() Option {
+	return optionFunc(func(c *config) { c.debug = true })
+}
+
+// WithHeartbeat makes Server-Sent Events streams send a comment line every
+// d while no message is sent, so proxies keep idle streams open. Zero (the
+// default) sends none.
+func WithHeartbeat(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.heartbeat = d })
+}
+
+// hopByHop headers never become metadata (RFC 9110 §7.6.1).
+var hopByHop = map[string]bool{
+	"connection": true, "keep-alive": true, "proxy-connection": true, "te": true,
+	"trailer": true, "transfer-encoding": true, "upgrade": true, "proxy-authorization": true,
+	"proxy-authenticate": true, "host": true, "content-length": true,
+}
+
+func (c *config) allowHeader(lower string) (key string, ok bool) {
+	if hopByHop[lower] {
+		return "", false
+	}
+	if c.headers[lower] {
+		return lower, true
+	}
+	for _, p := range c.headerPrefixes {
+		if strings.HasPrefix(lower, p) && len(lower) > len(p) {
+			if p == "grpc-metadata-" {
+				return lower[len(p):], true
+			}
+			return lower, true
+		}
+	}
+	return "", false
+}
+

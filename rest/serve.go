@@ -1,0 +1,575 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/duetrpc/duet/grpcx"
+	"github.com/duetrpc/duet/problem"
+	"google.golang.org/genproto/googleapis/api/httpbody"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+)
+
+// ServeHTTP routes the request to its method, binds the request message,
+// calls the method's grpc-go handler in process through the configured
+// interceptors, and writes the response or an application/problem+json
+// error.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, segs, allowed := h.match(r.URL.EscapedPath(), r.Method)
+	if rt == nil {
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			h.writeError(w, r, httpProblem(http.StatusMethodNotAllowed, codes.Unimplemented,
+				"method "+r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+strings.Join(allowed, ", ")))
+			return
+		}
+		h.writeError(w, r, httpProblem(http.StatusNotFound, codes.NotFound, "no route for "+r.Method+" "+r.URL.Path))
+		return
+	}
+	if !acceptable(r.Header.Get("Accept"), rt) {
+		h.writeError(w, r, httpProblem(http.StatusNotAcceptable, codes.InvalidArgument,
+			"cannot produce any of "+r.Header.Get("Accept")+"; this method answers "+produces(rt)))
+		return
+	}
+	ctx, cancel, err := h.context(r, rt.m)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	defer cancel()
+	if rt.m.streaming != nil {
+		h.serveStream(ctx, w, r, rt, segs)
+		return
+	}
+	h.serveUnary(ctx, w, r, rt, segs)
+}
+
+// httpProblem is a problem with an HTTP status of its own, for failures
+// that happen before a gRPC code is involved.
+func httpProblem(httpStatus int, c codes.Code, detail string) *problem.Problem {
+	return &problem.Problem{
+		Title: http.StatusText(httpStatus), Status: httpStatus, Detail: detail,
+		Extensions: map[string]any{"code": problem.CodeName(c)},
+	}
+}
+
+// context builds the handler's context: the request's (cancelled when the
+// client goes away), the deadline from the headers, incoming metadata from
+// the allowed headers.
+func (h *Handler) context(r *http.Request, m *method) (context.Context, context.CancelFunc, error) {
+	ctx := r.Context()
+	cancel := context.CancelFunc(func() {})
+	d, ok, err := grpcx.HeaderTimeout(r.Header)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok {
+		ctx, cancel = context.WithTimeout(ctx, d)
+	}
+	var md metadata.MD
+	for k, vs := range r.Header {
+		key, ok := h.cfg.allowHeader(strings.ToLower(k))
+		if !ok {
+			continue
+		}
+		if md == nil {
+			md = metadata.MD{}
+		}
+		md[key] = append(md[key], vs...)
+	}
+	if md != nil {
+		ctx = metadata.NewIncomingContext(ctx, md)
+	}
+	return ctx, cancel, nil
+}
+
+// transportStream lets handlers call grpc.SetHeader, SendHeader and
+// SetTrailer; what they set becomes response headers.
+type transportStream struct {
+	method  string
+	mu      sync.Mutex
+	header  metadata.MD
+	trailer metadata.MD
+	sent    bool
+	onSend  func(metadata.MD) // streams flush headers when asked to
+}
+
+func (s *transportStream) Method() string { return s.method }
+
+func (s *transportStream) SetHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent {
+		return errors.New("rest: headers already sent")
+	}
+	s.header = metadata.Join(s.header, md)
+	return nil
+}
+
+func (s *transportStream) SendHeader(md metadata.MD) error {
+	if err := s.SetHeader(md); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.sent = true
+	h, send := s.header, s.onSend
+	s.mu.Unlock()
+	if send != nil {
+		send(h)
+	}
+	return nil
+}
+
+func (s *transportStream) SetTrailer(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trailer = metadata.Join(s.trailer, md)
+	return nil
+}
+
+// writeMetadata copies header metadata to the response: "location" to
+// Location, everything else under Grpc-Metadata-, as grpc-gateway does;
+// trailers under Grpc-Trailer-.
+func writeMetadata(h http.Header, header, trailer metadata.MD) {
+	for k, vs := range header {
+		if k == "location" {
+			h["Location"] = vs
+			continue
+		}
+		h[http.CanonicalHeaderKey("Grpc-Metadata-"+k)] = vs
+	}
+	for k, vs := range trailer {
+		h[http.CanonicalHeaderKey("Grpc-Trailer-"+k)] = vs
+	}
+}
+
+func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, segs []string) {
+	var body []byte
+	if rt.body != "" {
+		var err error
+		if body, err = h.readBody(r, rt); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	ts := &transportStream{method: rt.m.fullName}
+	ctx = grpc.NewContextWithServerTransportStream(ctx, ts)
+	dec := func(v any) error {
+		msg, ok := v.(proto.Message)
+		if !ok {
+			return status.Errorf(codes.Internal, "request %T is not a proto message", v)
+		}
+		return h.bind(msg.ProtoReflect(), rt, segs, r, body)
+	}
+	resp, err := rt.m.unary.Handler(rt.m.impl, ctx, dec, h.unary)
+	if err != nil {
+		writeMetadata(w.Header(), ts.header, ts.trailer)
+		h.writeError(w, r, err)
+		return
+	}
+	msg, ok := resp.(proto.Message)
+	if !ok {
+		h.writeError(w, r, status.Errorf(codes.Internal, "response %T is not a proto message", resp))
+		return
+	}
+	ts.mu.Lock()
+	ts.sent = true
+	ts.mu.Unlock()
+	h.render(w, r, rt, msg, ts)
+}
+
+// bind fills the request message: body first, then path and query, which
+// win over the body.
+func (h *Handler) bind(msg protoreflect.Message, rt *route, segs []string, r *http.Request, body []byte) error {
+	if err := h.bindBody(msg, rt, r, body); err != nil {
+		return err
+	}
+	if err := rt.bindPath(msg, segs); err != nil {
+		return err
+	}
+	return rt.bindQuery(msg, r.URL.RawQuery, h.cfg.unmarshal.DiscardUnknown)
+}
+
+func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request, body []byte) error {
+	switch {
+	case rt.body == "":
+		return nil
+	case rt.body == "*" && rt.m.httpBodyIn:
+		hb := msg.Interface().(*httpbody.HttpBody)
+		hb.ContentType = r.Header.Get("Content-Type")
+		hb.Data = body
+		return nil
+	case rt.body == "*":
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil
+		}
+		if err := h.cfg.unmarshal.Unmarshal(body, msg.Interface()); err != nil {
+			return bodyError(err, "")
+		}
+		return h.fillMask(msg, body, rt)
+	}
+	fd := rt.bodyField[0]
+	if fd.Message() != nil && fd.Message().FullName() == "google.api.HttpBody" && !fd.IsList() {
+		hb := &httpbody.HttpBody{ContentType: r.Header.Get("Content-Type"), Data: body}
+		msg.Set(fd, protoreflect.ValueOfMessage(hb.ProtoReflect()))
+		return nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
+		if err := h.cfg.unmarshal.Unmarshal(body, msg.Mutable(fd).Message().Interface()); err != nil {
+			return bodyError(err, string(fd.Name()))
+		}
+		return h.fillMask(msg, body, rt)
+	}
+	// A repeated, map or scalar body field: read it as the value of that
+	// member of the request object.
+	wrapped := make([]byte, 0, len(body)+len(fd.JSONName())+4)
+	wrapped = append(wrapped, '{', '"')
+	wrapped = append(wrapped, fd.JSONName()...)
+	wrapped = append(wrapped, '"', ':')
+	wrapped = append(wrapped, body...)
+	wrapped = append(wrapped, '}')
+	if err := h.cfg.unmarshal.Unmarshal(wrapped, msg.Interface()); err != nil {
+		return bodyError(err, string(fd.Name()))
+	}
+	return nil
+}
+
+// fillMask sets a PATCH request's FieldMask from the body's members when
+// the client sent none (AIP-134): a partial update touches only what the
+// client wrote.
+func (h *Handler) fillMask(msg protoreflect.Message, body []byte, rt *route) error {
+	if rt.verb != http.MethodPatch {
+		return nil
+	}
+	var maskField protoreflect.FieldDescriptor
+	fields := msg.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		if fd := fields.Get(i); fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask" && !fd.IsList() {
+			maskField = fd
+			break
+		}
+	}
+	if maskField == nil || msg.Has(maskField) {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return nil
+	}
+	target := msg.Descriptor()
+	if rt.bodyField != nil {
+		target = rt.bodyField[0].Message()
+	}
+	mask := &fieldmaskpb.FieldMask{}
+	collectPaths(target, obj, "", &mask.Paths)
+	if rt.bodyField == nil {
+		mask.Paths = removePath(mask.Paths, string(maskField.Name()))
+	}
+	sort.Strings(mask.Paths)
+	msg.Set(maskField, protoreflect.ValueOfMessage(mask.ProtoReflect()))
+	return nil
+}
+
+func collectPaths(md protoreflect.MessageDescriptor, obj map[string]json.RawMessage, prefix string, out *[]string) {
+	for k, raw := range obj {
+		fd := md.Fields().ByJSONName(k)
+		if fd == nil {
+			fd = md.Fields().ByName(protoreflect.Name(k))
+		}
+		if fd == nil {
+			continue
+		}
+		path := prefix + string(fd.Name())
+		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !scalarMessage(fd.Message()) {
+			var sub map[string]json.RawMessage
+			if json.Unmarshal(raw, &sub) == nil && len(sub) > 0 {
+				collectPaths(fd.Message(), sub, path+".", out)
+				continue
+			}
+		}
+		*out = append(*out, path)
+	}
+}
+
+func removePath(paths []string, p string) []string {
+	out := paths[:0]
+	for _, x := range paths {
+		if x != p {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var errTooLarge = errors.New("too large")
+
+// readBody reads a unary request body up to the limit and checks its
+// content type.
+func (h *Handler) readBody(r *http.Request, rt *route) ([]byte, error) {
+	if err := checkContentType(r, rt); err != nil {
+		return nil, err
+	}
+	if r.ContentLength > h.cfg.maxBody {
+		return nil, tooLarge(h.cfg.maxBody)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, h.cfg.maxBody+1))
+	if err != nil {
+		return nil, status.Error(codes.Canceled, "reading the request body: "+err.Error())
+	}
+	if int64(len(b)) > h.cfg.maxBody {
+		return nil, tooLarge(h.cfg.maxBody)
+	}
+	return b, nil
+}
+
+func tooLarge(limit int64) error {
+	return httpProblem(http.StatusRequestEntityTooLarge, codes.ResourceExhausted,
+		"request body exceeds the limit of "+itoa(limit)+" bytes")
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// checkContentType admits JSON (and a missing Content-Type) for JSON
+// bodies, NDJSON for client streams, anything for HttpBody.
+func checkContentType(r *http.Request, rt *route) error {
+	if rt.m.httpBodyIn && rt.body == "*" || bodyIsHTTPBody(rt) {
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		if mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+			return nil
+		}
+		if rt.m.streaming != nil && rt.m.streaming.ClientStreams && (mt == "application/x-ndjson" || mt == "application/jsonl") {
+			return nil
+		}
+	}
+	return httpProblem(http.StatusUnsupportedMediaType, codes.InvalidArgument,
+		"Content-Type "+ct+" is not supported; send application/json")
+}
+
+func bodyIsHTTPBody(rt *route) bool {
+	return rt.bodyField != nil && rt.bodyField[0].Message() != nil && rt.bodyField[0].Message().FullName() == "google.api.HttpBody"
+}
+
+// produces names what a route answers with, for 406 problems.
+func produces(rt *route) string {
+	switch {
+	case rt.m.httpBodyOut:
+		return "the content type the method chooses"
+	case rt.m.streaming != nil && rt.m.streaming.ServerStreams:
+		return "text/event-stream or application/x-ndjson"
+	}
+	return "application/json"
+}
+
+// acceptable reports whether the Accept header admits what rt produces.
+func acceptable(accept string, rt *route) bool {
+	if accept == "" || rt.m.httpBodyOut {
+		return true
+	}
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if q := strings.TrimSpace(params); strings.HasPrefix(q, "q=0") && !strings.ContainsAny(q[3:], "123456789") {
+			continue
+		}
+		switch strings.TrimSpace(mt) {
+		case "*/*", "application/*", "application/json", "application/problem+json":
+			return true
+		case "text/event-stream", "application/x-ndjson", "text/*":
+			if rt.m.streaming != nil && rt.m.streaming.ServerStreams {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// render writes a unary response.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg proto.Message, ts *transportStream) {
+	hdr := w.Header()
+	writeMetadata(hdr, ts.header, ts.trailer)
+	httpStatus := http.StatusOK
+	if rt.m.create && rt.verb == http.MethodPost {
+		httpStatus = http.StatusCreated
+		if hdr.Get("Location") == "" {
+			if loc := rt.m.location(msg); loc != "" {
+				hdr.Set("Location", loc)
+			}
+		}
+	} else if hdr.Get("Location") != "" && rt.verb == http.MethodPost {
+		httpStatus = http.StatusCreated
+	}
+	if rt.m.emptyOut && rt.responseBody == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	var body []byte
+	var err error
+	switch {
+	case rt.m.httpBodyOut && rt.responseBody == nil:
+		hb := msg.(*httpbody.HttpBody)
+		if hb.GetContentType() != "" {
+			hdr.Set("Content-Type", hb.GetContentType())
+		}
+		body = hb.GetData()
+	case rt.responseBody != nil:
+		body, err = h.marshalField(msg.ProtoReflect(), rt.responseBody)
+		hdr.Set("Content-Type", "application/json")
+	default:
+		body, err = h.cfg.marshal.Marshal(msg)
+		hdr.Set("Content-Type", "application/json")
+	}
+	if err != nil {
+		h.writeError(w, r, status.Errorf(codes.Internal, "marshalling the response: %v", err))
+		return
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		sum := sha256.Sum256(body)
+		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+		hdr.Set("ETag", etag)
+		if cc := h.cfg.cacheControl[rt.m.fullName]; cc != "" {
+			hdr.Set("Cache-Control", cc)
+		}
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+			hdr.Del("Content-Type")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	w.WriteHeader(httpStatus)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// etagMatch is If-None-Match's weak comparison (RFC 9110 §13.1.2).
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// marshalField renders one field of msg, for response_body.
+func (h *Handler) marshalField(msg protoreflect.Message, fd protoreflect.FieldDescriptor) ([]byte, error) {
+	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
+		return h.cfg.marshal.Marshal(msg.Get(fd).Message().Interface())
+	}
+	only := msg.New()
+	only.Set(fd, msg.Get(fd))
+	opts := h.cfg.marshal
+	b, err := opts.Marshal(only.Interface())
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, err
+	}
+	name := fd.JSONName()
+	if opts.UseProtoNames {
+		name = string(fd.Name())
+	}
+	if v, ok := obj[name]; ok {
+		return v, nil
+	}
+	return []byte("null"), nil
+}
+
+// location expands the resource's Get route with the created resource's
+// fields, so a 201 points where the resource can be read.
+func (m *method) location(resp proto.Message) string {
+	if m.getRoute == nil {
+		return ""
+	}
+	msg := resp.ProtoReflect()
+	path, err := m.getRoute.tmpl.Expand(func(p string) (string, bool) {
+		fds, err := fieldPath(msg.Descriptor(), p)
+		if err != nil {
+			return "", false
+		}
+		m := msg
+		for _, fd := range fds[:len(fds)-1] {
+			m = m.Get(fd).Message()
+		}
+		fd := fds[len(fds)-1]
+		if fd.Kind() == protoreflect.MessageKind {
+			return "", false
+		}
+		return formatValue(fd, m.Get(fd))
+	})
+	if err != nil {
+		return ""
+	}
+	return path
+}
+
+// formatValue is the path form of a scalar, the inverse of parseValue.
+func formatValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) (string, bool) {
+	switch fd.Kind() {
+	case protoreflect.EnumKind:
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+			return string(ev.Name()), true
+		}
+		return itoa(int64(v.Enum())), true
+	case protoreflect.BytesKind:
+		return base64.URLEncoding.EncodeToString(v.Bytes()), true
+	}
+	s := v.String()
+	return s, s != ""
+}
+
+// writeError writes err as a problem (or, with WithStatusErrors, as
+// google.rpc.Status JSON).
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		err = fe.problem()
+	}
+	pw := problem.Writer{Debug: h.cfg.debug}
+	if !h.cfg.statusErrors {
+		pw.Write(w, r, err)
+		return
+	}
+	p := pw.Problem(r, err)
+	st := p.GRPCStatus().Proto()
+	b, mErr := protojson.Marshal(st)
+	if mErr != nil {
+		pw.Write(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,357 @@
+package rest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duetrpc/duet/problem"
+	"google.golang.org/genproto/googleapis/api/httpbody"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+func unescape(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// chunkSize is the size of the HttpBody chunks a client-streaming upload
+// is read in.
+const chunkSize = 64 << 10
+
+// Stream framing for responses.
+const (
+	framingNDJSON = iota
+	framingSSE
+	framingRaw // HttpBody: the bytes themselves
+)
+
+// httpStream is a grpc.ServerStream backed by an HTTP request and
+// response. Server-streamed messages go out as Server-Sent Events or
+// NDJSON, each flushed as it is sent; client-streamed messages are read
+// one NDJSON line (or one HttpBody chunk) at a time, as the handler asks.
+type httpStream struct {
+	h       *Handler
+	ctx     context.Context
+	w       http.ResponseWriter
+	r       *http.Request
+	rt      *route
+	segs    []string
+	ts      *transportStream
+	framing int
+	rc      *http.ResponseController
+
+	mu      sync.Mutex // guards writes: handler and heartbeat
+	started bool       // response headers written
+	sent    int
+
+	in       *bufio.Reader
+	received int
+	unaryIn  []byte // request body of a server-streaming call
+	done     bool
+}
+
+func (s *httpStream) Context() context.Context     { return s.ctx }
+func (s *httpStream) SetHeader(md metadata.MD) error  { return s.ts.SetHeader(md) }
+func (s *httpStream) SendHeader(md metadata.MD) error { return s.ts.SendHeader(md) }
+func (s *httpStream) SetTrailer(md metadata.MD)       { _ = s.ts.SetTrailer(md) }
+
+// start writes the response headers once.
+func (s *httpStream) start() {
+	if s.started {
+		return
+	}
+	s.started = true
+	s.ts.mu.Lock()
+	s.ts.sent = true
+	header := s.ts.header
+	s.ts.mu.Unlock()
+	hdr := s.w.Header()
+	writeMetadata(hdr, header, nil)
+	switch s.framing {
+	case framingSSE:
+		hdr.Set("Content-Type", "text/event-stream")
+		hdr.Set("Cache-Control", "no-cache")
+	case framingNDJSON:
+		hdr.Set("Content-Type", "application/x-ndjson")
+	}
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	s.w.WriteHeader(http.StatusOK)
+}
+
+func (s *httpStream) SendMsg(m any) error {
+	if err := s.ctx.Err(); err != nil {
+		return status.FromContextError(err).Err()
+	}
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "message %T is not a proto message", m)
+	}
+	if !s.rt.m.streaming.ServerStreams {
+		// Client streaming: the one response, written as a unary one.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.started = true
+		s.h.render(s.w, s.r, s.rt, msg, s.ts)
+		return nil
+	}
+	var frame []byte
+	if s.framing == framingRaw {
+		hb, _ := msg.(*httpbody.HttpBody)
+		if !s.started && hb.GetContentType() != "" {
+			s.w.Header().Set("Content-Type", hb.GetContentType())
+		}
+		frame = hb.GetData()
+	} else {
+		b, err := s.h.cfg.marshal.Marshal(msg)
+		if err != nil {
+			return status.Errorf(codes.Internal, "marshalling: %v", err)
+		}
+		frame = s.frame(b, "")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.start()
+	if _, err := s.w.Write(frame); err != nil {
+		return status.Error(codes.Unavailable, "client went away")
+	}
+	s.sent++
+	_ = s.rc.Flush()
+	return nil
+}
+
+// frame wraps a JSON message (or, with event "error", a problem).
+func (s *httpStream) frame(b []byte, event string) []byte {
+	var buf bytes.Buffer
+	if s.framing == framingSSE {
+		if event != "" {
+			buf.WriteString("event: " + event + "\n")
+		}
+		// protojson output has no raw newlines; be safe all the same.
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			buf.WriteString("data: ")
+			buf.Write(line)
+			buf.WriteByte('\n')
+		}
+		buf.WriteByte('\n')
+		return buf.Bytes()
+	}
+	if event == "error" {
+		buf.WriteString(`{"error":`)
+		buf.Write(b)
+		buf.WriteString("}\n")
+		return buf.Bytes()
+	}
+	buf.Write(b)
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+func (s *httpStream) RecvMsg(m any) error {
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "message %T is not a proto message", m)
+	}
+	if !s.rt.m.streaming.ClientStreams {
+		// Server streaming: one request, bound like a unary one.
+		if s.done {
+			return io.EOF
+		}
+		s.done = true
+		return s.h.bind(msg.ProtoReflect(), s.rt, s.segs, s.r, s.unaryIn)
+	}
+	if s.done {
+		return io.EOF
+	}
+	if s.rt.m.httpBodyIn {
+		buf := make([]byte, chunkSize)
+		n, err := io.ReadFull(s.in, buf)
+		if n == 0 {
+			s.done = true
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return io.EOF
+			}
+			return status.Error(codes.Canceled, "reading the request body: "+err.Error())
+		}
+		hb := msg.(*httpbody.HttpBody)
+		hb.ContentType = s.r.Header.Get("Content-Type")
+		hb.Data = buf[:n]
+		s.received++
+		return nil
+	}
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			s.done = true
+			return err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := s.h.cfg.unmarshal.Unmarshal(line, msg); err != nil {
+			fe := bodyError(err, "").(*fieldError)
+			fe.desc = "message " + itoa(int64(s.received+1)) + ": " + fe.desc
+			return fe.problem()
+		}
+		s.received++
+		if err := s.rt.bindPath(msg.ProtoReflect(), s.segs); err != nil {
+			return err
+		}
+		return s.rt.bindQuery(msg.ProtoReflect(), s.r.URL.RawQuery, s.h.cfg.unmarshal.DiscardUnknown)
+	}
+}
+
+// readLine reads one NDJSON line of at most the body limit.
+func (s *httpStream) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		chunk, isPrefix, err := s.in.ReadLine()
+		if err != nil {
+			if err == io.EOF {
+				if len(line) > 0 {
+					return line, nil
+				}
+				return nil, io.EOF
+			}
+			if s.ctx.Err() != nil {
+				return nil, status.FromContextError(s.ctx.Err()).Err()
+			}
+			return nil, status.Error(codes.Canceled, "reading the request body: "+err.Error())
+		}
+		line = append(line, chunk...)
+		if int64(len(line)) > s.h.cfg.maxBody {
+			return nil, tooLarge(s.h.cfg.maxBody)
+		}
+		if !isPrefix {
+			return line, nil
+		}
+	}
+}
+
+// serveStream runs a streaming method through its grpc-go stream handler.
+func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, segs []string) {
+	sd := rt.m.streaming
+	s := &httpStream{h: h, w: w, r: r, rt: rt, segs: segs, rc: http.NewResponseController(w)}
+	switch {
+	case rt.m.httpBodyOut:
+		s.framing = framingRaw
+	case wantsSSE(r.Header.Get("Accept")):
+		s.framing = framingSSE
+	default:
+		s.framing = framingNDJSON
+	}
+	if sd.ClientStreams {
+		if err := checkContentType(r, rt); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		s.in = bufio.NewReaderSize(r.Body, 32<<10)
+		if sd.ServerStreams {
+			// Bidirectional over HTTP/1.1 needs the server to read and write
+			// at once; HTTP/2 always can.
+			_ = s.rc.EnableFullDuplex()
+		}
+	} else if rt.body != "" {
+		b, err := h.readBody(r, rt)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		s.unaryIn = b
+	}
+	s.ts = &transportStream{method: rt.m.fullName, onSend: func(metadata.MD) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.start()
+		_ = s.rc.Flush()
+	}}
+	s.ctx = grpc.NewContextWithServerTransportStream(ctx, s.ts)
+
+	if h.cfg.heartbeat > 0 && s.framing == framingSSE {
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		defer func() { close(stop); <-stopped }()
+		go func() { defer close(stopped); s.heartbeat(stop, h.cfg.heartbeat) }()
+	}
+
+	info := &grpc.StreamServerInfo{FullMethod: rt.m.fullName, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams}
+	var err error
+	if h.stream != nil {
+		err = h.stream(rt.m.impl, s, info, sd.Handler)
+	} else {
+		err = sd.Handler(rt.m.impl, s)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		if !s.started {
+			s.start()
+		}
+		return
+	}
+	if !s.started {
+		writeMetadata(w.Header(), s.ts.header, s.ts.trailer)
+		h.writeError(w, r, err)
+		return
+	}
+	if s.framing == framingRaw {
+		// Bytes already went out; all we can do is cut the response short.
+		panic(http.ErrAbortHandler)
+	}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		err = fe.problem()
+	}
+	p := problem.Writer{Debug: h.cfg.debug}.Problem(r, err)
+	b, mErr := json.Marshal(p)
+	if mErr != nil {
+		return
+	}
+	_, _ = w.Write(s.frame(b, "error"))
+	_ = s.rc.Flush()
+}
+
+func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.mu.Lock()
+			s.start()
+			_, err := io.WriteString(s.w, ": heartbeat\n\n")
+			if err == nil {
+				_ = s.rc.Flush()
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// wantsSSE reports whether the client asks for Server-Sent Events.
+func wantsSSE(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
+			return true
+		}
+	}
+	return false
+}
