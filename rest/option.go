@@ -1,7 +1,6 @@
 package rest
 
 import (
-
 	"strings"
 	"time"
 
@@ -167,4 +166,3 @@ func (c *config) allowHeader(lower string) (key string, ok bool) {
 	}
 	return "", false
 }
-

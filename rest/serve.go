@@ -321,8 +321,6 @@ func removePath(paths []string, p string) []string {
 	return out
 }
 
-var errTooLarge = errors.New("too large")
-
 // readBody reads a unary request body up to the limit and checks its
 // content type.
 func (h *Handler) readBody(r *http.Request, rt *route) ([]byte, error) {

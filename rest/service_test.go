@@ -169,7 +169,9 @@ func (kitchens) Chat(s grpc.BidiStreamingServer[testpb.Nested, testpb.Nested]) e
 	}
 }
 
-type plain struct{ testpb.UnimplementedPlainServer }
+type plain struct {
+	testpb.UnimplementedPlainServer
+}
 
 func (plain) Say(_ context.Context, n *testpb.Nested) (*testpb.Nested, error) {
 	return &testpb.Nested{S: "said " + n.S}, nil

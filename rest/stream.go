@@ -66,7 +66,7 @@ type httpStream struct {
 	done     bool
 }
 
-func (s *httpStream) Context() context.Context     { return s.ctx }
+func (s *httpStream) Context() context.Context        { return s.ctx }
 func (s *httpStream) SetHeader(md metadata.MD) error  { return s.ts.SetHeader(md) }
 func (s *httpStream) SendHeader(md metadata.MD) error { return s.ts.SendHeader(md) }
 func (s *httpStream) SetTrailer(md metadata.MD)       { _ = s.ts.SetTrailer(md) }
