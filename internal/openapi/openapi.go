@@ -146,12 +146,17 @@ func (s *schemas) operation(op Operation) (map[string]any, error) {
 	bound := map[string]bool{}
 	var params []any
 	for i, p := range op.PathParams {
-		fds := fieldByPath(in, p)
-		if fds == nil {
-			return nil, fmt.Errorf("openapi: %s: path variable %q is not a field of %s", md.FullName(), p, in.FullName())
+		var schema map[string]any
+		if strings.HasPrefix(p, "_") { // an anonymous wildcard: matched, not bound
+			schema = map[string]any{"type": "string"}
+		} else {
+			fds := fieldByPath(in, p)
+			if fds == nil {
+				return nil, fmt.Errorf("openapi: %s: path variable %q is not a field of %s", md.FullName(), p, in.FullName())
+			}
+			bound[p] = true
+			schema = s.singular(fds[len(fds)-1])
 		}
-		bound[p] = true
-		schema := s.singular(fds[len(fds)-1])
 		param := map[string]any{"name": p, "in": "path", "required": true, "schema": schema}
 		if i < len(op.Patterns) && op.Patterns[i] != "" {
 			param["description"] = "Matches the path pattern `" + op.Patterns[i] + "`; may contain `/`."
