@@ -10,9 +10,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/duetrpc/duet/internal/httprule"
 	"github.com/duetrpc/duet/problem"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -28,6 +30,10 @@ type fieldError struct {
 }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.desc }
+
+// GRPCStatus lets interceptors (grpcx.Errors among them) keep the error's
+// INVALID_ARGUMENT code when it surfaces inside a stream handler.
+func (e *fieldError) GRPCStatus() *status.Status { return e.problem().GRPCStatus() }
 
 func (e *fieldError) problem() *problem.Problem {
 	return problem.InvalidArgument("invalid request: "+e.field+": "+e.desc,
@@ -52,6 +58,9 @@ func scalarMessage(md protoreflect.MessageDescriptor) bool {
 func parseValue(fd protoreflect.FieldDescriptor, s string, msg protoreflect.Message) (protoreflect.Value, error) {
 	switch fd.Kind() {
 	case protoreflect.StringKind:
+		if !utf8.ValidString(s) {
+			return protoreflect.Value{}, errors.New("not valid UTF-8")
+		}
 		return protoreflect.ValueOfString(s), nil
 	case protoreflect.BoolKind:
 		switch s {

@@ -58,6 +58,9 @@ type method struct {
 	httpBodyIn  bool
 	create      bool
 	getRoute    *route // the service's Get route for Location, or nil
+	// locFields are, per variable of getRoute, the response fields that
+	// fill it.
+	locFields map[string][]protoreflect.FieldDescriptor
 }
 
 // route is one HTTP binding of a method.
@@ -131,8 +134,20 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 		}
 		get := "Get" + strings.TrimPrefix(string(m.desc.Name()), "Create")
 		for _, r := range h.routes {
-			if r.m.desc.Parent() == m.desc.Parent() && string(r.m.desc.Name()) == get && r.verb == http.MethodGet {
-				m.getRoute = r
+			if r.m.desc.Parent() != m.desc.Parent() || string(r.m.desc.Name()) != get || r.verb != http.MethodGet {
+				continue
+			}
+			fields := map[string][]protoreflect.FieldDescriptor{}
+			for _, v := range r.tmpl.Vars {
+				fds, err := fieldPath(m.desc.Output(), v.Path)
+				if err != nil || fds[len(fds)-1].Kind() == protoreflect.MessageKind {
+					fields = nil
+					break
+				}
+				fields[v.Path] = fds
+			}
+			if fields != nil {
+				m.getRoute, m.locFields = r, fields
 				break
 			}
 		}

@@ -513,19 +513,13 @@ func (m *method) location(resp proto.Message) string {
 	}
 	msg := resp.ProtoReflect()
 	path, err := m.getRoute.tmpl.Expand(func(p string) (string, bool) {
-		fds, err := fieldPath(msg.Descriptor(), p)
-		if err != nil {
-			return "", false
-		}
-		m := msg
+		fds := m.locFields[p]
+		v := msg
 		for _, fd := range fds[:len(fds)-1] {
-			m = m.Get(fd).Message()
+			v = v.Get(fd).Message()
 		}
 		fd := fds[len(fds)-1]
-		if fd.Kind() == protoreflect.MessageKind {
-			return "", false
-		}
-		return formatValue(fd, m.Get(fd))
+		return formatValue(fd, v.Get(fd))
 	})
 	if err != nil {
 		return ""

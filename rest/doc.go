@@ -1,0 +1,67 @@
+// Package rest serves any grpc-go service as REST/JSON, in process, from
+// the google.api.http rules in its proto.
+//
+// A *[Handler] is an http.Handler and a grpc.ServiceRegistrar, so the
+// generated registration function exposes an existing implementation:
+//
+//	h := rest.NewHandler(rest.WithUnaryInterceptor(grpcx.Server{}.UnaryInterceptors()...))
+//	userspb.RegisterUserServiceServer(h, impl)
+//	http.ListenAndServe(":8080", h)
+//
+// Nothing is generated beyond protoc-gen-go and protoc-gen-go-grpc. At
+// registration the handler reads each method's rule (or one given with
+// [WithRule], or the default POST /package.Service/Method), parses its path
+// template once and resolves every field it binds. A request is routed
+// (literal segments win over variables; 404 and 405 with Allow otherwise),
+// its path variables, query parameters and body are written straight into
+// the request message, and the method's own grpc-go handler is called with
+// the configured interceptors: no loopback connection, no second
+// serialization. grpc.SetHeader and grpc.SetTrailer work in handlers as on
+// gRPC.
+//
+// # Mapping
+//
+// Path templates follow google/api/http.proto in full: {field}, {a.b.c},
+// {name=shelves/*/books/*}, *, **, :verb and additional_bindings.
+// Single-segment variables decode %2F; multi-segment ones keep it. Bodies
+// are "*", one field, or none; query parameters set every other field by
+// proto or JSON name, nested with dots and repeated by repeating the key,
+// enums by name or number, well-known types in their JSON string forms.
+// google.api.HttpBody requests and responses are raw bytes with their
+// content type. A PATCH without a field mask gets one from the body's
+// members (AIP-134).
+//
+// Responses are protojson with grpc-gateway v2's defaults (unpopulated
+// fields emitted, lowerCamel names), so clients moving from grpc-gateway
+// see the same members and values. Create methods (AIP-133) answer 201
+// with Location, Empty answers 204, GET responses carry a strong ETag and
+// honour If-None-Match. Every error is application/problem+json from the
+// problem package, with the field at fault named in a BadRequest violation
+// (or, with [WithStatusErrors], grpc-gateway's google.rpc.Status JSON).
+//
+// # Streaming
+//
+// Server-streaming methods answer text/event-stream when the client
+// accepts it (one data event per message; an "error" event carrying the
+// problem if the stream fails) and application/x-ndjson otherwise (one
+// message per line; a final {"error": problem} line). Client-streaming
+// methods read an NDJSON body one line at a time as the handler asks, and
+// google.api.HttpBody uploads arrive in 64 KiB chunks, so memory stays
+// bounded. Bidirectional methods are full-duplex NDJSON over HTTP/2 and
+// over HTTP/1.1. An error before the first message is an ordinary problem
+// response. The client going away cancels the handler's context.
+//
+// # Metadata and deadlines
+//
+// Authorization and Grpc-Metadata-* headers, and those named with
+// [WithIncomingHeaders], become incoming metadata, so one auth interceptor
+// guards both protocols. Grpc-Timeout and Connect-Timeout-Ms set the
+// handler's deadline. Header metadata the handler sets comes back as
+// Grpc-Metadata-* response headers (location as Location), trailers as
+// Grpc-Trailer-*.
+//
+// # OpenAPI
+//
+// [Handler.OpenAPI] describes every route as an OpenAPI 3.1 document built
+// from the same descriptors and rules the handler routes with.
+package rest
