@@ -45,7 +45,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-type testService struct{ testgrpc.UnimplementedTestServiceServer }
+type testService struct {
+	testgrpc.UnimplementedTestServiceServer
+}
 
 func (testService) EmptyCall(context.Context, *testgrpc.Empty) (*testgrpc.Empty, error) {
 	return &testgrpc.Empty{}, nil
