@@ -25,7 +25,33 @@
 //   - health: grpc.health.v1 and the /livez, /readyz and /healthz probes, driven
 //     by one set of background checks.
 //
-// This root package composes them into a Server.
+// This root package composes them into a [Server]: a grpc.ServiceRegistrar
+// that fans each registration out to a grpc.Server, the REST transcoder and
+// a gRPC-Web handler, runs one interceptor chain for all three, and serves
+// them on one port (HTTP/1.1, h2c and HTTP/2 over TLS) with health and
+// graceful shutdown:
+//
+//	srv := duet.NewServer(duet.WithHealth(hs), duet.WithCORS(duet.CORS{Origins: []string{"https://app.example.com"}}))
+//	userspb.RegisterUserServiceServer(srv, impl)
+//	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//	defer stop()
+//	err := srv.Run(ctx, lis, 10*time.Second)
+//
+// gRPC on the one port goes through grpc-go's ServeHTTP, which is slower
+// than grpc-go's own transport; [Server.ServeGRPC] serves native gRPC on a
+// second port for internal traffic. Measured on a 2-core machine
+// (loopback, one connection):
+//
+//	BenchmarkUnary/one-port            147906 ns/op   239 allocs/op
+//	BenchmarkUnary/native               64489 ns/op   172 allocs/op
+//	BenchmarkServerStream/grpc-native   276371 msgs/s (1 KiB messages)
+//	BenchmarkServerStream/grpc-one-port  66876 msgs/s
+//	BenchmarkServerStream/sse            71729 msgs/s
+//	BenchmarkServerStream/ndjson         76650 msgs/s
+//
+// gRPC-Web (application/grpc-web, +proto, and the base64 -text variants)
+// is framed here, per the protocol spec, for unary and server-streaming
+// methods, so browsers need no proxy; [WithCORS] admits other origins.
 package duet
 
 //go:generate go run ./internal/protogen

@@ -1,0 +1,94 @@
+package duet_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/duetrpc/duet/internal/testpb"
+)
+
+// BenchmarkUnary compares a unary gRPC call on the one port (grpc-go's
+// ServeHTTP path behind net/http's HTTP/2) with the native gRPC port.
+func BenchmarkUnary(b *testing.B) {
+	f := start(b)
+	for _, port := range []struct{ name, addr string }{{"one-port", f.addr}, {"native", f.grpcAddr}} {
+		b.Run(port.name, func(b *testing.B) {
+			c := grpcClient(b, port.addr)
+			req := &testpb.GetKitchenRequest{Id: "1"}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.GetKitchen(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkServerStream measures server-streaming throughput of 1 KiB
+// messages over gRPC (both ports), SSE and NDJSON; msgs/s is the figure.
+func BenchmarkServerStream(b *testing.B) {
+	f := start(b)
+	const perCall = 1000
+	req := &testpb.TailRequest{Count: perCall, FailAfter: 1024} // FailAfter doubles as the payload size here
+	grpcRun := func(addr string) func(b *testing.B) {
+		return func(b *testing.B) {
+			c := grpcClient(b, addr)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				s, err := c.Tail(context.Background(), req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for {
+					if _, err := s.Recv(); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != perCall {
+					b.Fatalf("%d messages", n)
+				}
+			}
+			b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "msgs/s")
+		}
+	}
+	httpRun := func(accept string) func(b *testing.B) {
+		return func(b *testing.B) {
+			url := "http://" + f.addr + "/v1/tail?count=1000&fail_after=1024"
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header.Set("Accept", accept)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sc := bufio.NewScanner(resp.Body)
+				sc.Buffer(make([]byte, 4096), 1<<20)
+				n := 0
+				for sc.Scan() {
+					if strings.HasPrefix(sc.Text(), "{") || strings.HasPrefix(sc.Text(), "data: ") {
+						n++
+					}
+				}
+				resp.Body.Close()
+				if n != perCall {
+					b.Fatalf("%d messages", n)
+				}
+			}
+			b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "msgs/s")
+		}
+	}
+	b.Run("grpc-native", grpcRun(f.grpcAddr))
+	b.Run("grpc-one-port", grpcRun(f.addr))
+	b.Run("sse", httpRun("text/event-stream"))
+	b.Run("ndjson", httpRun("application/x-ndjson"))
+}

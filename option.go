@@ -1,0 +1,76 @@
+package duet
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/duetrpc/duet/grpcx"
+	"github.com/duetrpc/duet/health"
+	"github.com/duetrpc/duet/rest"
+	"google.golang.org/grpc"
+)
+
+// Option configures a [Server].
+type Option interface{ apply(*Server) }
+
+type optionFunc func(*Server)
+
+func (f optionFunc) apply(s *Server) { f(s) }
+
+// WithInterceptors sets the one interceptor chain that gRPC, gRPC-Web and
+// REST calls all run, outermost first. Without it the chain is
+// grpcx.Server{}: panic recovery and error mapping with redaction.
+func WithInterceptors(unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServerInterceptor) Option {
+	return optionFunc(func(s *Server) { s.unary, s.stream = unary, stream })
+}
+
+// WithChain sets the interceptor chain from a grpcx.Server: deadlines,
+// error mapping and recovery with your report hook.
+func WithChain(c grpcx.Server) Option {
+	return optionFunc(func(s *Server) { s.unary, s.stream = c.UnaryInterceptors(), c.StreamInterceptors() })
+}
+
+// WithGRPCOptions passes options to the grpc.Server, such as
+// grpc.MaxRecvMsgSize or keepalive settings. Interceptors belong in
+// [WithInterceptors], so that REST and gRPC-Web run them too.
+func WithGRPCOptions(opts ...grpc.ServerOption) Option {
+	return optionFunc(func(s *Server) { s.grpcOpts = append(s.grpcOpts, opts...) })
+}
+
+// WithRESTOptions passes options to the REST transcoder.
+func WithRESTOptions(opts ...rest.Option) Option {
+	return optionFunc(func(s *Server) { s.restOpts = append(s.restOpts, opts...) })
+}
+
+// WithHealth registers h's grpc.health.v1 service, serves its /livez,
+// /readyz and /healthz, starts its checks with the server, and calls its
+// Shutdown first when the server stops.
+func WithHealth(h *health.Server) Option {
+	return optionFunc(func(s *Server) { s.health = h })
+}
+
+// WithTLS serves TLS with HTTP/2 negotiated by ALPN. Without it the one
+// port speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge), which
+// is what gRPC clients use with insecure credentials.
+func WithTLS(cfg *tls.Config) Option {
+	return optionFunc(func(s *Server) { s.tls = cfg })
+}
+
+// WithCORS lets browsers on other origins call REST and gRPC-Web.
+func WithCORS(c CORS) Option {
+	return optionFunc(func(s *Server) { s.cors = &c })
+}
+
+// WithDrain sets how long Shutdown waits, after health turns NOT_SERVING,
+// before it stops accepting calls, so load balancers notice first. The
+// default is none; in Kubernetes, a few seconds more than the readiness
+// probe period.
+func WithDrain(d time.Duration) Option {
+	return optionFunc(func(s *Server) { s.drain = d })
+}
+
+// WithMaxMessageBytes limits gRPC-Web request messages and REST bodies
+// (default 4 MiB, gRPC's own default).
+func WithMaxMessageBytes(n int) Option {
+	return optionFunc(func(s *Server) { s.maxMsg = n })
+}

@@ -1,0 +1,293 @@
+package duet
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duetrpc/duet/grpcx"
+	"github.com/duetrpc/duet/health"
+	"github.com/duetrpc/duet/rest"
+	"google.golang.org/grpc"
+)
+
+// Server serves every registered service as gRPC, gRPC-Web and REST/JSON.
+// It is a grpc.ServiceRegistrar: pass it to the generated
+// RegisterXServer function. Register everything before serving.
+type Server struct {
+	unary    []grpc.UnaryServerInterceptor
+	stream   []grpc.StreamServerInterceptor
+	grpcOpts []grpc.ServerOption
+	restOpts []rest.Option
+	health   *health.Server
+	tls      *tls.Config
+	cors     *CORS
+	drain    time.Duration
+	maxMsg   int
+
+	grpc *grpc.Server
+	rest *rest.Handler
+	web  *grpcWeb
+	mux  *http.ServeMux
+
+	mu       sync.Mutex
+	https    []*http.Server
+	baseCtx  context.Context
+	hardStop context.CancelFunc
+	started  bool
+	closed   bool
+}
+
+// NewServer returns a Server with no services.
+func NewServer(opts ...Option) *Server {
+	s := &Server{maxMsg: 4 << 20}
+	def := grpcx.Server{}
+	s.unary, s.stream = def.UnaryInterceptors(), def.StreamInterceptors()
+	for _, o := range opts {
+		o.apply(s)
+	}
+	gopts := append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.unary...),
+		grpc.ChainStreamInterceptor(s.stream...),
+		grpc.MaxRecvMsgSize(s.maxMsg),
+	}, s.grpcOpts...)
+	s.grpc = grpc.NewServer(gopts...)
+	ropts := append([]rest.Option{
+		rest.WithUnaryInterceptor(s.unary...),
+		rest.WithStreamInterceptor(s.stream...),
+		rest.WithMaxBodyBytes(int64(s.maxMsg)),
+	}, s.restOpts...)
+	s.rest = rest.NewHandler(ropts...)
+	s.web = &grpcWeb{methods: map[string]*webMethod{}, maxMsg: s.maxMsg}
+	if len(s.unary) > 0 {
+		s.web.unary = chainUnary(s.unary)
+	}
+	if len(s.stream) > 0 {
+		s.web.stream = chainStream(s.stream)
+	}
+	s.mux = http.NewServeMux()
+	if s.health != nil {
+		s.health.Register(s)
+		for _, p := range []string{"/livez", "/readyz", "/healthz"} {
+			s.mux.Handle("GET "+p, s.health)
+		}
+	}
+	s.mux.Handle("/", s.rest)
+	s.baseCtx, s.hardStop = context.WithCancel(context.Background())
+	return s
+}
+
+// RegisterService registers a service on gRPC, gRPC-Web and REST. It
+// panics when the service's HTTP rules are invalid or conflict (see
+// rest.Handler.RegisterService).
+func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	s.grpc.RegisterService(desc, impl)
+	s.rest.RegisterService(desc, impl)
+	s.web.register(desc, impl)
+}
+
+// Handle serves an extra HTTP handler on the port, such as an OpenAPI
+// document or a web page, with http.ServeMux patterns; REST routes are
+// the fallback.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// GRPCServer returns the underlying grpc.Server, for services that must
+// register only on gRPC (reflection, channelz) or for grpc-go APIs.
+func (s *Server) GRPCServer() *grpc.Server { return s.grpc }
+
+// REST returns the REST transcoder, for its OpenAPI document.
+func (s *Server) REST() *rest.Handler { return s.rest }
+
+// ServeHTTP dispatches one request: gRPC over HTTP/2 to grpc-go, gRPC-Web
+// to its handler, everything else to the HTTP routes (health probes,
+// handlers added with Handle, then REST).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cors != nil && s.cors.handle(w, r) {
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case isGRPCWeb(ct):
+		s.web.ServeHTTP(w, r)
+	case r.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc"):
+		s.grpc.ServeHTTP(w, r)
+	default:
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+// Serve serves everything on lis until Shutdown: HTTP/1.1 and HTTP/2, the
+// latter over TLS with ALPN (WithTLS) or cleartext (h2c, prior knowledge).
+// It returns http.ErrServerClosed after Shutdown.
+func (s *Server) Serve(lis net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+		Protocols:         new(http.Protocols),
+	}
+	hs.Protocols.SetHTTP1(true)
+	hs.Protocols.SetHTTP2(true)
+	if s.tls == nil {
+		hs.Protocols.SetUnencryptedHTTP2(true)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	s.https = append(s.https, hs)
+	s.startLocked()
+	s.mu.Unlock()
+	if s.tls != nil {
+		hs.TLSConfig = s.tls.Clone()
+		return hs.ServeTLS(lis, "", "")
+	}
+	return hs.Serve(lis)
+}
+
+// ServeGRPC serves native gRPC only on lis, through grpc-go's own
+// transport, which is faster than the one-port path (see the README's
+// numbers). Use it for a second, internal port.
+func (s *Server) ServeGRPC(lis net.Listener) error {
+	s.mu.Lock()
+	s.startLocked()
+	s.mu.Unlock()
+	err := s.grpc.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return http.ErrServerClosed
+	}
+	return err
+}
+
+func (s *Server) startLocked() {
+	if s.started {
+		return
+	}
+	s.started = true
+	if s.health != nil {
+		s.health.Start()
+	}
+}
+
+// Shutdown stops the server gracefully: health turns NOT_SERVING and
+// readiness fails, then after the drain period no new connections are
+// accepted, in-flight calls finish, and the listeners close. When ctx ends
+// first, streams still open get their contexts cancelled and every
+// connection is closed. It returns ctx's error in that case.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.health != nil {
+		s.health.Shutdown()
+	}
+	if s.drain > 0 {
+		select {
+		case <-time.After(s.drain):
+		case <-ctx.Done():
+		}
+	}
+	s.mu.Lock()
+	s.closed = true
+	https := append([]*http.Server(nil), s.https...)
+	s.mu.Unlock()
+
+	// HTTP first: grpc-go cannot gracefully stop calls it serves through
+	// ServeHTTP (its handler transports do not drain), so those must end
+	// with their HTTP connections before grpc.Server.GracefulStop runs.
+	var wg sync.WaitGroup
+	errs := make(chan error, len(https))
+	for _, hs := range https {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- hs.Shutdown(ctx)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	clean := true
+	for err := range errs {
+		clean = clean && err == nil
+	}
+	if !clean || ctx.Err() != nil {
+		return s.stopNow(https, ctx.Err())
+	}
+	stopped := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+		s.hardStop()
+		return nil
+	case <-ctx.Done():
+		return s.stopNow(https, ctx.Err())
+	}
+}
+
+// stopNow cancels every call still running and closes every connection.
+func (s *Server) stopNow(https []*http.Server, err error) error {
+	s.hardStop() // cancels every REST and gRPC-Web handler's context
+	for _, hs := range https {
+		_ = hs.Close()
+	}
+	s.grpc.Stop()
+	if err == nil {
+		err = context.DeadlineExceeded
+	}
+	return err
+}
+
+// Run serves on lis until ctx is done (for example from
+// signal.NotifyContext on SIGINT and SIGTERM), then shuts down gracefully,
+// giving in-flight calls up to grace to finish.
+func (s *Server) Run(ctx context.Context, lis net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := s.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+func chainUnary(ints []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	if len(ints) == 1 {
+		return ints[0]
+	}
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		var call func(i int, ctx context.Context, req any) (any, error)
+		call = func(i int, ctx context.Context, req any) (any, error) {
+			if i == len(ints) {
+				return handler(ctx, req)
+			}
+			return ints[i](ctx, req, info, func(ctx context.Context, req any) (any, error) { return call(i+1, ctx, req) })
+		}
+		return call(0, ctx, req)
+	}
+}
+
+func chainStream(ints []grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
+	if len(ints) == 1 {
+		return ints[0]
+	}
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		var call func(i int, srv any, ss grpc.ServerStream) error
+		call = func(i int, srv any, ss grpc.ServerStream) error {
+			if i == len(ints) {
+				return handler(srv, ss)
+			}
+			return ints[i](srv, ss, info, func(srv any, ss grpc.ServerStream) error { return call(i+1, srv, ss) })
+		}
+		return call(0, srv, ss)
+	}
+}
