@@ -149,3 +149,83 @@ func ExampleCodeName() {
 	// CANCELLED
 	// NotFound true
 }
+
+func ExampleParseCode() {
+	c, ok := problem.ParseCode("FAILED_PRECONDITION")
+	fmt.Println(c, ok)
+	_, ok = problem.ParseCode("NO_SUCH_CODE")
+	fmt.Println(ok)
+	// Output:
+	// FailedPrecondition true
+	// false
+}
+
+func ExampleInvalidArgument() {
+	p := problem.InvalidArgument("invalid book",
+		problem.Violation{Field: "title", Reason: "REQUIRED", Description: "title is required"},
+		problem.Violation{Field: "isbn", Reason: "FORMAT", Description: "isbn must have 13 digits"})
+	b, _ := json.Marshal(p)
+	fmt.Println(string(b))
+	// Output:
+	// {"type":"about:blank","title":"Bad Request","status":400,"detail":"invalid book","code":"INVALID_ARGUMENT","errors":[{"code":"REQUIRED","field":"title","message":"title is required"},{"code":"FORMAT","field":"isbn","message":"isbn must have 13 digits"}]}
+}
+
+func ExampleConflict() {
+	p := problem.Conflict("the book was changed by someone else")
+	fmt.Println(p.Status, p.GRPCStatusCode())
+	// Output:
+	// 409 Aborted
+}
+
+func ExampleWriter_Write() {
+	// A development server shows internal messages; production uses Write.
+	dev := problem.Writer{Debug: true}
+	rec := httptest.NewRecorder()
+	dev.Write(rec, nil, status.Error(codes.Internal, "nil pointer in handler"))
+	fmt.Print(rec.Body.String())
+	// Output:
+	// {"type":"about:blank","title":"Internal Server Error","status":500,"detail":"nil pointer in handler","code":"INTERNAL"}
+}
+
+func ExampleProblem_GRPCStatusCode() {
+	// A problem from a server that knows nothing of gRPC.
+	p := &problem.Problem{Title: "Service Unavailable", Status: 503}
+	fmt.Println(p.GRPCStatusCode())
+	// Output:
+	// Unavailable
+}
+
+func ExampleProblem_Error() {
+	var err error = problem.NotFound("shelf", "shelves/3")
+	fmt.Println(err)
+	// Output:
+	// Not Found: shelf shelves/3 not found
+}
+
+func ExampleProblem_MarshalJSON() {
+	p := &problem.Problem{
+		Type:       "https://example.com/probs/out-of-credit",
+		Title:      "You do not have enough credit.",
+		Status:     403,
+		Extensions: map[string]any{"balance": 30},
+	}
+	b, _ := json.Marshal(p)
+	fmt.Println(string(b))
+	// Output:
+	// {"type":"https://example.com/probs/out-of-credit","title":"You do not have enough credit.","status":403,"balance":30}
+}
+
+func ExampleProblem_UnmarshalJSON() {
+	// RFC 9457's own example: members it does not define stay as extensions.
+	body := `{"type":"https://example.com/probs/out-of-credit","title":"You do not have enough credit.",
+"detail":"Your current balance is 30, but that costs 50.","instance":"/account/12345/msgs/abc",
+"balance":30,"accounts":["/account/12345","/account/67890"]}`
+	var p problem.Problem
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.Instance, p.Extensions["balance"], p.Extensions["accounts"])
+	// Output:
+	// /account/12345/msgs/abc 30 [/account/12345 /account/67890]
+}

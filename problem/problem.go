@@ -43,8 +43,8 @@ type Problem struct {
 	Extensions map[string]any
 }
 
-// Error implements error. It returns the detail, or the title when there is
-// no detail.
+// Error implements error. It returns "title: detail", or whichever of the
+// two is set, or the reason phrase of the status.
 func (p *Problem) Error() string {
 	switch {
 	case p.Detail != "" && p.Title != "":
