@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/internal/httprule"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
@@ -29,6 +30,9 @@ type Handler struct {
 	shapes  map[string]*route // method + shape → route, for conflicts
 	unary   grpc.UnaryServerInterceptor
 	stream  grpc.StreamServerInterceptor
+	// Hypermedia, recomputed at each registration.
+	selfRoutes map[protoreflect.FullName]*hateoas.Route
+	plans      map[protoreflect.FullName]*linkPlan
 }
 
 // NewHandler returns a Handler with no services.
@@ -127,6 +131,7 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 		}
 	}
 	h.methods = append(h.methods, added...)
+	defer h.buildLinkPlans()
 	// A create method's Location is its resource's Get route, if any.
 	for _, m := range added {
 		if !m.create {

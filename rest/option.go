@@ -7,6 +7,9 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/duetrpc/duet/hateoas"
 )
 
 // Option configures a [Handler].
@@ -30,6 +33,9 @@ type config struct {
 	statusErrors   bool
 	debug          bool
 	heartbeat      time.Duration
+	links          map[protoreflect.FullName]LinkFunc
+	linkStyle      hateoas.Style
+	noSelf         bool
 }
 
 func defaultConfig() *config {

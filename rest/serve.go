@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/duetrpc/duet/grpcx"
+	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/problem"
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/grpc"
@@ -444,6 +445,18 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 	default:
 		body, err = h.cfg.marshal.Marshal(msg)
 		hdr.Set("Content-Type", "application/json")
+		if err == nil {
+			pl := pageLinks(r, msg.ProtoReflect(), rt)
+			if len(pl) > 0 {
+				hdr.Set("Link", hateoas.Header(pl))
+			}
+			if p := h.plans[msg.ProtoReflect().Descriptor().FullName()]; !p.empty() || len(pl) > 0 {
+				if p == nil {
+					p = &linkPlan{}
+				}
+				body = h.decorate(r.Context(), p, msg.ProtoReflect(), body, pl)
+			}
+		}
 	}
 	if err != nil {
 		h.writeError(w, r, status.Errorf(codes.Internal, "marshalling the response: %v", err))
