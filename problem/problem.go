@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strconv"
+	"unicode/utf8"
 )
 
 // MediaType is the media type of a problem details document (RFC 9457 §3).
@@ -71,40 +73,25 @@ var standardMembers = map[string]bool{"type": true, "title": true, "status": tru
 // then the extension members in sorted order at the top level (RFC 9457
 // §3.2). Extension members named like a standard member are dropped.
 func (p *Problem) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	first := true
-	member := func(name string, v any) error {
-		if !first {
-			buf.WriteByte(',')
-		}
-		first = false
-		k, _ := json.Marshal(name)
-		buf.Write(k)
-		buf.WriteByte(':')
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		buf.Write(b)
-		return nil
-	}
+	buf := make([]byte, 0, 256)
+	buf = append(buf, '{')
 	typ := p.Type
 	if typ == "" {
 		typ = BlankType
 	}
-	_ = member("type", typ)
+	buf = appendMember(buf, "type")
+	buf = appendString(buf, typ)
 	if p.Title != "" {
-		_ = member("title", p.Title)
+		buf = appendString(appendMember(append(buf, ','), "title"), p.Title)
 	}
 	if p.Status != 0 {
-		_ = member("status", p.Status)
+		buf = strconv.AppendInt(appendMember(append(buf, ','), "status"), int64(p.Status), 10)
 	}
 	if p.Detail != "" {
-		_ = member("detail", p.Detail)
+		buf = appendString(appendMember(append(buf, ','), "detail"), p.Detail)
 	}
 	if p.Instance != "" {
-		_ = member("instance", p.Instance)
+		buf = appendString(appendMember(append(buf, ','), "instance"), p.Instance)
 	}
 	keys := make([]string, 0, len(p.Extensions))
 	for k := range p.Extensions {
@@ -114,12 +101,39 @@ func (p *Problem) MarshalJSON() ([]byte, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if err := member(k, p.Extensions[k]); err != nil {
+		buf = appendMember(append(buf, ','), k)
+		if s, ok := p.Extensions[k].(string); ok {
+			buf = appendString(buf, s)
+			continue
+		}
+		b, err := json.Marshal(p.Extensions[k])
+		if err != nil {
 			return nil, err
 		}
+		buf = append(buf, b...)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(buf, '}'), nil
+}
+
+// appendMember appends a JSON member name and its colon.
+func appendMember(buf []byte, name string) []byte {
+	return append(appendString(buf, name), ':')
+}
+
+// appendString appends s as a JSON string exactly as encoding/json would
+// write it. Most problem strings are plain ASCII, which is copied as it is;
+// anything else goes through encoding/json, so escaping rules live in one
+// place.
+func appendString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 // errNotObject is returned for JSON that is not an object.

@@ -435,3 +435,18 @@ func FuzzUnmarshal(f *testing.F) {
 		_, _ = Parse(resp)
 	})
 }
+
+// The hand-written encoder for strings must write what encoding/json
+// writes, or clients comparing bodies from different servers would differ.
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain ascii 123", `quote " and \ backslash`, "<script>&amp;", "tab\tnewline\n\x00",
+		"héllo wörld", "line\u2028separator", "bad utf8 \xff\xfe", "emoji 🙂", "about:blank"} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("appendString(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	}
+}

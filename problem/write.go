@@ -2,7 +2,6 @@ package problem
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -74,7 +73,8 @@ func (wr Writer) Write(w http.ResponseWriter, r *http.Request, err error) {
 			p.Detail = redactedDetail
 		}
 	}
-	body, mErr := json.Marshal(p)
+	// MarshalJSON directly: json.Marshal would only copy and re-check it.
+	body, mErr := p.MarshalJSON()
 	if mErr != nil { // only non-JSON values placed in Extensions by hand
 		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"INTERNAL"}`)
 		p.Status = http.StatusInternalServerError
