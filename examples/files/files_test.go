@@ -251,4 +251,3 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
-
