@@ -254,7 +254,9 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ww.finish(status.Error(codes.Unimplemented, "grpc-web: use POST"))
 		return
 	}
-	if suffix := strings.TrimPrefix(strings.TrimPrefix(ct, "application/grpc-web-text"), "application/grpc-web"); suffix != "" && suffix != "+proto" && !strings.HasPrefix(suffix, ";") {
+	mediaType, _, _ := strings.Cut(ct, ";")
+	mediaType = strings.TrimSpace(mediaType)
+	if suffix := strings.TrimPrefix(strings.TrimPrefix(mediaType, "application/grpc-web-text"), "application/grpc-web"); suffix != "" && suffix != "+proto" {
 		ww.finish(status.Errorf(codes.Unimplemented, "grpc-web: codec %q is not supported; use proto", strings.TrimPrefix(suffix, "+")))
 		return
 	}
