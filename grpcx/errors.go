@@ -31,8 +31,8 @@ func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 // internalMessage is all a client learns of an internal error.
 const internalMessage = "internal error"
 
-// Errors maps whatever handlers return to a proper status. A nil Errors is
-// not usable; its zero value reports nowhere and redacts.
+// Errors maps whatever handlers return to a proper status. Its zero value
+// reports nowhere and redacts internal messages.
 type Errors struct {
 	// Report receives the errors kept from the client. Nil drops them.
 	Report Reporter
