@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/duetrpc/duet/hateoas"
@@ -127,47 +126,214 @@ func (p *linkPlan) links(ctx context.Context, msg proto.Message) []hateoas.Link 
 	return links
 }
 
-// decorate adds links to a rendered JSON message, recursively.
+// decorate adds links to a rendered JSON message, recursively. It splices
+// the links into protojson's output in one pass over the bytes, without
+// decoding it: members keep their order and values their exact text, and a
+// response without nested resources costs no more than the append.
 func (h *Handler) decorate(ctx context.Context, p *linkPlan, msg protoreflect.Message, body []byte, extra []hateoas.Link) []byte {
-	if len(p.nested) > 0 {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(body, &obj) == nil {
-			changed := false
-			for _, n := range p.nested {
-				raw, ok := obj[n.name]
-				if !ok || !msg.Has(n.fd) {
-					continue
-				}
-				if n.fd.IsList() {
-					var items []json.RawMessage
-					list := msg.Get(n.fd).List()
-					if json.Unmarshal(raw, &items) != nil || len(items) != list.Len() {
-						continue
-					}
-					for i := range items {
-						items[i] = h.decorate(ctx, n.plan, list.Get(i).Message(), items[i], nil)
-					}
-					if b, err := json.Marshal(items); err == nil {
-						obj[n.name] = b
-						changed = true
-					}
-					continue
-				}
-				obj[n.name] = h.decorate(ctx, n.plan, msg.Get(n.fd).Message(), raw, nil)
-				changed = true
-			}
-			if changed {
-				if b, err := json.Marshal(obj); err == nil {
-					body = b
-				}
-			}
-		}
+	if len(p.nested) > 0 && h.hasNested(p, msg) {
+		body = h.decorateMembers(ctx, p, msg, body)
 	}
 	links := append(p.links(ctx, msg.Interface()), extra...)
 	if out, err := hateoas.Render(body, links, h.cfg.linkStyle); err == nil {
 		return out
 	}
 	return body
+}
+
+// hasNested reports whether msg sets a field whose values may get links.
+func (h *Handler) hasNested(p *linkPlan, msg protoreflect.Message) bool {
+	for _, n := range p.nested {
+		if msg.Has(n.fd) {
+			return true
+		}
+	}
+	return false
+}
+
+// decorateMembers rewrites the members of the JSON object body that hold
+// nested resources. On anything unexpected it returns body unchanged.
+func (h *Handler) decorateMembers(ctx context.Context, p *linkPlan, msg protoreflect.Message, body []byte) []byte {
+	out := make([]byte, 0, len(body)+len(body)/2)
+	last := 0
+	ok := jsonMembers(body, func(name []byte, start, end int) bool {
+		for _, n := range p.nested {
+			if n.name != string(name) || !msg.Has(n.fd) {
+				continue
+			}
+			raw := body[start:end]
+			var val []byte
+			if n.fd.IsList() {
+				list := msg.Get(n.fd).List()
+				val = make([]byte, 0, len(raw)*2)
+				val = append(val, '[')
+				i := 0
+				if !jsonElements(raw, func(s, e int) bool {
+					if i >= list.Len() {
+						return false
+					}
+					if i > 0 {
+						val = append(val, ',')
+					}
+					val = append(val, h.decorate(ctx, n.plan, list.Get(i).Message(), raw[s:e], nil)...)
+					i++
+					return true
+				}) || i != list.Len() {
+					return false
+				}
+				val = append(val, ']')
+			} else {
+				val = h.decorate(ctx, n.plan, msg.Get(n.fd).Message(), raw, nil)
+			}
+			out = append(out, body[last:start]...)
+			out = append(out, val...)
+			last = end
+			break
+		}
+		return true
+	})
+	if !ok {
+		return body
+	}
+	return append(out, body[last:]...)
+}
+
+// jsonMembers calls f with the (unescaped-as-written) name and the value
+// span of each top-level member of the JSON object b, in order. It
+// reports false if b is not an object or f returns false. Member names
+// that need escaping never match a field's JSON name, which is plain.
+func jsonMembers(b []byte, f func(name []byte, start, end int) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return true
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return false
+		}
+		ne := skipString(b, i)
+		if ne < 0 {
+			return false
+		}
+		name := b[i+1 : ne-1]
+		i = skipSpace(b, ne)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		start := skipSpace(b, i+1)
+		end := skipValue(b, start)
+		if end < 0 || !f(name, start, end) {
+			return false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// jsonElements calls f with the span of each element of the JSON array b.
+func jsonElements(b []byte, f func(start, end int) bool) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return true
+	}
+	for i < len(b) {
+		end := skipValue(b, i)
+		if end < 0 || !f(i, end) {
+			return false
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"'),
+// or -1.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the JSON value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				j := skipString(b, i)
+				if j < 0 {
+					return -1
+				}
+				i = j - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	default:
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\n', '\t', '\r':
+				return i
+			}
+		}
+		return i
+	}
 }
 
 // pageLinks are a List response's next and first links: the request's
