@@ -2,7 +2,9 @@ package duet_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"strings"
@@ -30,7 +32,7 @@ func BenchmarkUnary(b *testing.B) {
 }
 
 // BenchmarkServerStream measures server-streaming throughput of 1 KiB
-// messages over gRPC (both ports), SSE and NDJSON; msgs/s is the figure.
+// messages over gRPC (both ports), SSE, NDJSON and gRPC-Web (binary, HTTP/1.1); msgs/s is the figure.
 func BenchmarkServerStream(b *testing.B) {
 	f := start(b)
 	const perCall = 1000
@@ -87,8 +89,38 @@ func BenchmarkServerStream(b *testing.B) {
 			b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "msgs/s")
 		}
 	}
+	webRun := func(b *testing.B) {
+		body := frame(0, req)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			hr, _ := http.NewRequest("POST", "http://"+f.addr+"/duet.test.v1.Kitchens/Tail", bytes.NewReader(body))
+			hr.Header.Set("Content-Type", "application/grpc-web+proto")
+			resp, err := http.DefaultClient.Do(hr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			br := bufio.NewReader(resp.Body)
+			hdr := make([]byte, 5)
+			n := 0
+			for {
+				if _, err := io.ReadFull(br, hdr); err != nil {
+					break
+				}
+				if _, err := br.Discard(int(binary.BigEndian.Uint32(hdr[1:]))); err != nil || hdr[0]&0x80 != 0 {
+					break
+				}
+				n++
+			}
+			resp.Body.Close()
+			if n != perCall {
+				b.Fatalf("%d messages", n)
+			}
+		}
+		b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "msgs/s")
+	}
 	b.Run("grpc-native", grpcRun(f.grpcAddr))
 	b.Run("grpc-one-port", grpcRun(f.addr))
 	b.Run("sse", httpRun("text/event-stream"))
 	b.Run("ndjson", httpRun("application/x-ndjson"))
+	b.Run("grpc-web", webRun)
 }
