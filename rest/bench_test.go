@@ -66,7 +66,9 @@ var benchRequests = []struct {
 }
 
 // BenchmarkTranscoder compares rest.Handler with the hand-written handler
-// on the same requests, in process. The peers (grpc-gateway, vanguard) are
+// on the same requests, in process. "duet" renders the automatic self
+// links the hand-written handler does not; "duet-noselflinks" does the
+// same work as the hand-written one. The peers (grpc-gateway, vanguard) are
 // compared in the bench module.
 func BenchmarkTranscoder(b *testing.B) {
 	handlers := []struct {
@@ -75,6 +77,11 @@ func BenchmarkTranscoder(b *testing.B) {
 	}{
 		{"duet", func() http.Handler {
 			h := rest.NewHandler()
+			testpb.RegisterKitchensServer(h, kitchens{})
+			return h
+		}()},
+		{"duet-noselflinks", func() http.Handler {
+			h := rest.NewHandler(rest.WithoutSelfLinks())
 			testpb.RegisterKitchensServer(h, kitchens{})
 			return h
 		}()},

@@ -60,6 +60,22 @@
 // Grpc-Metadata-* response headers (location as Location), trailers as
 // Grpc-Trailer-*.
 //
+// # Performance
+//
+// BenchmarkTranscoder (in process, 2 vCPU, noisy shared machine) against a
+// hand-written net/http+protojson handler for the same routes; allocations
+// are exact, times indicative:
+//
+//	                 duet-noselflinks      handwritten
+//	GetOne           ~25 µs,  51 allocs    ~21 µs,  42 allocs
+//	List20           ~400 µs, 563 allocs   ~378 µs, 529 allocs
+//	Create           ~45 µs,  95 allocs    ~60 µs,  85 allocs
+//	NotFound         ~17 µs,  73 allocs    ~18 µs,  65 allocs
+//
+// The automatic self links cost 8 allocations per linked resource (GetOne
+// 59 allocs, List20 726): turn them off with [WithoutSelfLinks] when a
+// client has no use for them.
+//
 // # OpenAPI
 //
 // [Handler.OpenAPI] describes every route as an OpenAPI 3.1 document built

@@ -441,10 +441,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		body = hb.GetData()
 	case rt.responseBody != nil:
 		body, err = h.marshalField(msg.ProtoReflect(), rt.responseBody)
-		hdr.Set("Content-Type", "application/json")
+		hdr["Content-Type"] = jsonContentType
 	default:
 		body, err = h.cfg.marshal.Marshal(msg)
-		hdr.Set("Content-Type", "application/json")
+		hdr["Content-Type"] = jsonContentType
 		if err == nil {
 			pl := pageLinks(r, msg.ProtoReflect(), rt)
 			if len(pl) > 0 {
@@ -480,6 +480,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		_, _ = w.Write(body)
 	}
 }
+
+// jsonContentType is shared by every JSON response to save an allocation
+// per request; nothing appends to a response's Content-Type values.
+var jsonContentType = []string{"application/json"}
 
 // etagMatch is If-None-Match's weak comparison (RFC 9110 §13.1.2).
 func etagMatch(header, etag string) bool {
