@@ -64,7 +64,7 @@ func (h *Handler) buildLinkPlans() {
 	if !h.cfg.noSelf {
 		for _, r := range h.routes {
 			name := string(r.m.desc.Name())
-			if r.verb != http.MethodGet || len(name) < 4 || name[:3] != "Get" || r.m.httpBodyOut || r.tmpl.Verb != "" {
+			if r.verb != http.MethodGet || len(name) < 4 || name[:3] != "Get" || r.m.httpBodyOut || r.responseBody != nil || r.tmpl.Verb != "" {
 				continue
 			}
 			out := r.m.desc.Output()
