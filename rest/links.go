@@ -17,11 +17,13 @@ type LinkFunc func(ctx context.Context, msg proto.Message) []hateoas.Link
 
 // WithLinks adds links to every REST response of msg's type, and to every
 // element of that type inside a response (the users of a list, an
-// embedded resource). Resources whose Get method is registered get a
-// "self" link without it.
+// embedded resource). It turns hypermedia on: resources whose Get method
+// is registered then also get a "self" link, and List responses carry
+// next and first links in the body.
 func WithLinks(msg proto.Message, f LinkFunc) Option {
 	name := msg.ProtoReflect().Descriptor().FullName()
 	return optionFunc(func(c *config) {
+		c.hypermedia = true
 		if c.links == nil {
 			c.links = map[protoreflect.FullName]LinkFunc{}
 		}
@@ -30,12 +32,26 @@ func WithLinks(msg proto.Message, f LinkFunc) Option {
 }
 
 // WithLinkStyle chooses how links are rendered: hateoas.Array ("links",
-// the default) or hateoas.HAL ("_links").
+// the default) or hateoas.HAL ("_links"). It turns hypermedia on, like
+// [WithLinks].
 func WithLinkStyle(s hateoas.Style) Option {
-	return optionFunc(func(c *config) { c.linkStyle = s })
+	return optionFunc(func(c *config) { c.linkStyle, c.hypermedia = s, true })
 }
 
-// WithoutSelfLinks turns off the automatic "self" links.
+// WithSelfLinks turns hypermedia on with only the automatic links: "self"
+// on every resource whose Get method is registered, next and first on
+// List responses.
+//
+// Hypermedia is off by default so that a handler's bodies carry exactly
+// the members grpc-gateway's would, and a service can move over without
+// its clients noticing; List responses still get an RFC 8288 Link header
+// with next and first, which changes no body.
+func WithSelfLinks() Option {
+	return optionFunc(func(c *config) { c.hypermedia = true })
+}
+
+// WithoutSelfLinks keeps the links of [WithLinks] but drops the automatic
+// "self" links.
 func WithoutSelfLinks() Option {
 	return optionFunc(func(c *config) { c.noSelf = true })
 }
@@ -61,7 +77,7 @@ func (p *linkPlan) empty() bool {
 // buildLinkPlans computes the plans after registration.
 func (h *Handler) buildLinkPlans() {
 	h.selfRoutes = map[protoreflect.FullName]*hateoas.Route{}
-	if !h.cfg.noSelf {
+	if h.cfg.hypermedia && !h.cfg.noSelf {
 		for _, r := range h.routes {
 			name := string(r.m.desc.Name())
 			if r.verb != http.MethodGet || len(name) < 4 || name[:3] != "Get" || r.m.httpBodyOut || r.responseBody != nil || r.tmpl.Verb != "" {

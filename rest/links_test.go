@@ -80,3 +80,28 @@ func TestLinks(t *testing.T) {
 		t.Errorf("next page lost the filter: %s", next.body)
 	}
 }
+
+// TestNoHypermediaByDefault: a plain handler's bodies are grpc-gateway's,
+// and List navigation travels in the Link header only.
+func TestNoHypermediaByDefault(t *testing.T) {
+	h := rest.NewHandler()
+	testpb.RegisterKitchensServer(h, kitchens{})
+	srv := serve(t, h)
+	one := call(t, srv, "GET", "/v1/kitchens/1", "")
+	if _, has := jsonOf(t, one.body).(map[string]any)["links"]; has {
+		t.Errorf("default body has links: %s", one.body)
+	}
+	list := call(t, srv, "GET", "/v1/kitchens?page_size=1", "")
+	if _, has := jsonOf(t, list.body).(map[string]any)["links"]; has {
+		t.Errorf("default list body has links: %s", list.body)
+	}
+	if got := list.header.Get("Link"); got != `</v1/kitchens?page_size=1&page_token=next>; rel="next", </v1/kitchens?page_size=1>; rel="first"` {
+		t.Errorf("Link = %q", got)
+	}
+	self := rest.NewHandler(rest.WithSelfLinks())
+	testpb.RegisterKitchensServer(self, kitchens{})
+	got := call(t, serve(t, self), "GET", "/v1/kitchens/1", "")
+	if diff := cmp.Diff([]any{map[string]any{"rel": "self", "href": "/v1/kitchens/1"}}, jsonOf(t, got.body).(map[string]any)["links"]); diff != "" {
+		t.Errorf("WithSelfLinks (-want +got):\n%s", diff)
+	}
+}

@@ -36,6 +36,7 @@ type config struct {
 	links          map[protoreflect.FullName]LinkFunc
 	linkStyle      hateoas.Style
 	noSelf         bool
+	hypermedia     bool
 }
 
 func defaultConfig() *config {

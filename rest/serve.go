@@ -450,6 +450,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 			if len(pl) > 0 {
 				hdr.Set("Link", hateoas.Header(pl))
 			}
+			if !h.cfg.hypermedia {
+				pl = nil // the header has them; the body stays grpc-gateway's
+			}
 			if p := h.plans[msg.ProtoReflect().Descriptor().FullName()]; !p.empty() || len(pl) > 0 {
 				if p == nil {
 					p = &linkPlan{}
