@@ -66,10 +66,10 @@ var benchRequests = []struct {
 }
 
 // BenchmarkTranscoder compares rest.Handler with the hand-written handler
-// on the same requests, in process. "duet" renders the automatic self
-// links the hand-written handler does not; "duet-noselflinks" does the
-// same work as the hand-written one. The peers (grpc-gateway, vanguard) are
-// compared in the bench module.
+// on the same requests, in process. "duet" is the default handler, which
+// does the hand-written one's work plus an ETag and a Link header on lists;
+// "duet-selflinks" also renders self and page links into the bodies. The
+// peers (grpc-gateway, vanguard) are compared in the bench module.
 func BenchmarkTranscoder(b *testing.B) {
 	handlers := []struct {
 		name string
@@ -80,8 +80,8 @@ func BenchmarkTranscoder(b *testing.B) {
 			testpb.RegisterKitchensServer(h, kitchens{})
 			return h
 		}()},
-		{"duet-noselflinks", func() http.Handler {
-			h := rest.NewHandler(rest.WithoutSelfLinks())
+		{"duet-selflinks", func() http.Handler {
+			h := rest.NewHandler(rest.WithSelfLinks())
 			testpb.RegisterKitchensServer(h, kitchens{})
 			return h
 		}()},
