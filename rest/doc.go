@@ -49,7 +49,8 @@
 // methods read an NDJSON body one line at a time as the handler asks, and
 // google.api.HttpBody uploads arrive in 64 KiB chunks, so memory stays
 // bounded. Bidirectional methods are full-duplex NDJSON over HTTP/2 and
-// over HTTP/1.1. An error before the first message is an ordinary problem
+// over HTTP/1.1; their response headers go out as soon as the handler
+// first reads, so clients that wait for headers before writing work too. An error before the first message is an ordinary problem
 // response. The client going away cancels the handler's context.
 //
 // # Metadata and deadlines

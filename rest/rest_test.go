@@ -520,3 +520,31 @@ func TestBidiFullDuplex(t *testing.T) {
 		})
 	}
 }
+
+// TestBidiHeadersBeforeFirstMessage: a client that waits for the response
+// headers before it writes gets them as soon as the handler reads.
+func TestBidiHeadersBeforeFirstMessage(t *testing.T) {
+	srv := httptest.NewUnstartedServer(newHandler(t))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/chat", pr)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := srv.Client().Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("no response headers before the first message: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	io.WriteString(pw, `{"s":"late"}`+"\n")
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.Contains(line, "LATE") {
+		t.Errorf("reply = %q, %v", line, err)
+	}
+}

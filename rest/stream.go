@@ -178,6 +178,17 @@ func (s *httpStream) RecvMsg(m any) error {
 	if s.done {
 		return io.EOF
 	}
+	if s.rt.m.streaming.ServerStreams {
+		// A bidirectional handler waiting for input: send the response
+		// headers now, so a client that waits for them before it writes
+		// does not wait forever.
+		s.mu.Lock()
+		if !s.started {
+			s.start()
+			_ = s.rc.Flush()
+		}
+		s.mu.Unlock()
+	}
 	if s.rt.m.httpBodyIn {
 		buf := make([]byte, chunkSize)
 		n, err := io.ReadFull(s.in, buf)
