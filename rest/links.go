@@ -17,7 +17,9 @@ type LinkFunc func(ctx context.Context, msg proto.Message) []hateoas.Link
 
 // WithLinks adds links to every REST response of msg's type, and to every
 // element of that type inside a response (the users of a list, an
-// embedded resource). It turns hypermedia on: resources whose Get method
+// embedded resource). A message type with a field of the links member's
+// own name ("links", or "_links" for HAL) keeps that field and gets no
+// injected links. It turns hypermedia on: resources whose Get method
 // is registered then also get a "self" link, and List responses carry
 // next and first links in the body.
 func WithLinks(msg proto.Message, f LinkFunc) Option {
@@ -108,6 +110,15 @@ func (h *Handler) planFor(md protoreflect.MessageDescriptor, depth int) *linkPla
 		return p
 	}
 	p := &linkPlan{self: h.selfRoutes[md.FullName()], provider: h.cfg.links[md.FullName()]}
+	member := "links"
+	if h.cfg.linkStyle == hateoas.HAL {
+		member = "_links"
+	}
+	if md.Fields().ByJSONName(member) != nil || md.Fields().ByName(protoreflect.Name(member)) != nil {
+		// The message has a field of that name: its own value wins, rather
+		// than a JSON object with the member twice.
+		p.self, p.provider = nil, nil
+	}
 	h.plans[md.FullName()] = p
 	if depth < 3 {
 		fields := md.Fields()
