@@ -96,6 +96,16 @@ func literalEqual(raw, lit string) bool {
 }
 
 func decodeMulti(segs []string) (string, error) {
+	escaped := false
+	for _, s := range segs {
+		if strings.IndexByte(s, '%') >= 0 {
+			escaped = true
+			break
+		}
+	}
+	if !escaped { // the common case: nothing to decode
+		return strings.Join(segs, "/"), nil
+	}
 	var b strings.Builder
 	for i, s := range segs {
 		if i > 0 {
