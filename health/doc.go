@@ -7,6 +7,10 @@
 // grpc-go's own health server (Check, Watch and List), so
 // grpc-health-probe, Kubernetes gRPC probes and grpc-go's client-side
 // health checking work unchanged; statuses change only on transitions.
+// Watch streams each transition in order to a watcher that keeps up; a
+// slow watcher is never allowed to block the others or the checks, so
+// grpc-go's server coalesces its pending updates and it receives the
+// latest status rather than every intermediate one.
 //
 //	hs := health.New([]health.Check{
 //		{Name: "db", Func: db.PingContext, Interval: 5 * time.Second, Critical: true},

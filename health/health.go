@@ -192,7 +192,11 @@ func (s *Server) loop(c Check) {
 	t := time.NewTicker(c.Interval)
 	defer t.Stop()
 	for {
-		s.record(c, s.run(c))
+		err, stopped := s.run(c)
+		if stopped {
+			return // Close must not turn a check in flight into a failure
+		}
+		s.record(c, err)
 		select {
 		case <-s.stop:
 			return
@@ -205,7 +209,7 @@ var errTimeout = errors.New("timed out")
 
 // run runs one check with its timeout; a hung or panicking Func fails
 // the run without taking anything else with it.
-func (s *Server) run(c Check) error {
+func (s *Server) run(c Check) (err error, stopped bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	done := make(chan error, 1) // buffered: a hung Func's goroutine may finish later
@@ -219,11 +223,11 @@ func (s *Server) run(c Check) error {
 	}()
 	select {
 	case err := <-done:
-		return err
+		return err, false
 	case <-ctx.Done():
-		return fmt.Errorf("%w after %v", errTimeout, c.Timeout)
+		return fmt.Errorf("%w after %v", errTimeout, c.Timeout), false
 	case <-s.stop:
-		return errors.New("stopped")
+		return nil, true
 	}
 }
 
