@@ -266,3 +266,22 @@ func TestReadinessGateAndLiveness(t *testing.T) {
 	worker.bad.Store(true)
 	waitFor(t, "livez to fail", func() bool { c, _ := get(t, srv, "/livez"); return c == 503 })
 }
+
+// Close stops the checks without turning a run in flight into a failure.
+func TestCloseKeepsStatus(t *testing.T) {
+	var calls atomic.Int32
+	hs := health.New([]health.Check{{Name: "db", Interval: time.Millisecond, Timeout: time.Hour, Critical: true,
+		Func: func(ctx context.Context) error {
+			if calls.Add(1) > 1 {
+				<-ctx.Done() // in flight when Close runs
+			}
+			return nil
+		}}})
+	hs.Start()
+	waitFor(t, "a second run in flight", func() bool { return calls.Load() > 1 })
+	hs.Close()
+	r := hs.Results()
+	if len(r) != 1 || !r[0].OK {
+		t.Errorf("after Close: %+v, want db still OK", r)
+	}
+}
