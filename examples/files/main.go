@@ -5,11 +5,14 @@
 //	go run ./examples/files -data /tmp/files
 //	curl -T big.bin -X POST localhost:8081/v1/files
 //	curl -o copy.bin localhost:8081/v1/files/<file_id>
+//	curl localhost:8081/openapi.json
+//	go run ./examples/files -openapi > files.openapi.json
 package main
 
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"os"
@@ -19,13 +22,26 @@ import (
 
 	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/examples/files/filespb"
+	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc/reflection"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "address for REST, gRPC and gRPC-Web")
 	data := flag.String("data", "files-data", "directory the files are stored in")
+	printOpenAPI := flag.Bool("openapi", false, "print the OpenAPI 3.1 document to stdout and exit")
 	flag.Parse()
+
+	if *printOpenAPI {
+		// The document comes from the registered services; nothing is
+		// stored or served, so the data directory is not touched.
+		doc, err := newServer(*data).REST().OpenAPI(openAPIOptions)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", doc)
+		return
+	}
 
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		log.Fatal(err)
@@ -43,9 +59,23 @@ func main() {
 	}
 }
 
+// openAPIOptions are the parts of the OpenAPI document that the proto does
+// not say. Bearer declares a bearer-token scheme, as an API behind an
+// authenticating gateway would; this example itself does not check tokens.
+var openAPIOptions = rest.OpenAPIOptions{
+	Title:       "Files API",
+	Version:     "1.0.0",
+	Description: "Upload and download files of any size: raw bytes over REST, 64 KiB chunks over gRPC.",
+	Bearer:      true,
+}
+
+// newServer builds the server: the service, reflection and the OpenAPI
+// document at /openapi.json.
 func newServer(dir string) *duet.Server {
 	srv := duet.NewServer()
 	filespb.RegisterFileServiceServer(srv, &service{dir: dir})
 	reflection.Register(srv.GRPCServer())
+	// After registering: the document describes what is registered.
+	srv.Handle("GET /openapi.json", srv.REST().OpenAPIHandler(openAPIOptions))
 	return srv
 }

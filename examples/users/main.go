@@ -4,6 +4,8 @@
 //	go run ./examples/users
 //	curl -i localhost:8080/v1/users
 //	grpcurl -plaintext localhost:8080 list
+//	curl localhost:8080/openapi.json
+//	go run ./examples/users -openapi > users.openapi.json
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
@@ -22,13 +25,26 @@ import (
 	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/examples/users/userspb"
 	"github.com/duetrpc/duet/health"
+	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc/reflection"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address for REST, gRPC and gRPC-Web")
 	grpcAddr := flag.String("grpc-addr", "", "optional extra address for native gRPC only")
+	printOpenAPI := flag.Bool("openapi", false, "print the OpenAPI 3.1 document to stdout and exit")
 	flag.Parse()
+
+	if *printOpenAPI {
+		// The document comes from the registered services, so building the
+		// server (without listening) is all it takes.
+		doc, err := newServer(newMemStore()).REST().OpenAPI(openAPIOptions)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", doc)
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -39,7 +55,18 @@ func main() {
 	}
 }
 
-// newServer builds the server: the service, health and reflection.
+// openAPIOptions are the parts of the OpenAPI document that the proto does
+// not say. Bearer declares a bearer-token scheme, as an API behind an
+// authenticating gateway would; this example itself does not check tokens.
+var openAPIOptions = rest.OpenAPIOptions{
+	Title:       "Users API",
+	Version:     "1.0.0",
+	Description: "The article's users/orders API, served as REST/JSON, gRPC and gRPC-Web from one implementation.",
+	Bearer:      true,
+}
+
+// newServer builds the server: the service, health, reflection and the
+// OpenAPI document at /openapi.json.
 func newServer(store Store) *duet.Server {
 	// Page tokens are signed; a random key per process means tokens do not
 	// survive a restart. Load the key from a secret store to keep them.
@@ -52,6 +79,8 @@ func newServer(store Store) *duet.Server {
 	userspb.RegisterUserServiceServer(srv, newService(store, key))
 	// Reflection only makes sense on gRPC, so it goes on the grpc.Server.
 	reflection.Register(srv.GRPCServer())
+	// After registering: the document describes what is registered.
+	srv.Handle("GET /openapi.json", srv.REST().OpenAPIHandler(openAPIOptions))
 	return srv
 }
 
