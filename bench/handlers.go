@@ -75,11 +75,10 @@ func (l *library) CreateBook(_ context.Context, r *bookpb.CreateBookRequest) (*b
 	return b, nil
 }
 
-// newDuet serves the library through duet's REST transcoder. Self links are
-// off: they are members the other peers do not write, so with them the
-// handlers would not do equal work (see README.md).
+// newDuet serves the library through duet's REST transcoder with its
+// defaults: hypermedia links are opt-in, so the bodies are the peers'.
 func newDuet(l *library) http.Handler {
-	h := rest.NewHandler(rest.WithoutSelfLinks())
+	h := rest.NewHandler()
 	bookpb.RegisterLibraryServer(h, l)
 	return h
 }
