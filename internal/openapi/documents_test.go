@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/duetrpc/duet/examples/chat/chatpb"
+	"github.com/duetrpc/duet/examples/files/filespb"
+	"github.com/duetrpc/duet/examples/users/userspb"
 	"github.com/duetrpc/duet/internal/testpb"
 	"github.com/duetrpc/duet/rest"
 	"github.com/google/go-cmp/cmp"
@@ -27,7 +30,21 @@ func documents(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string][]byte{"rest-testpb.json": doc}
+	docs := map[string][]byte{"rest-testpb.json": doc}
+	for name, register := range map[string]func(*rest.Handler){
+		"examples-users.json": func(h *rest.Handler) { userspb.RegisterUserServiceServer(h, userspb.UnimplementedUserServiceServer{}) },
+		"examples-files.json": func(h *rest.Handler) { filespb.RegisterFileServiceServer(h, filespb.UnimplementedFileServiceServer{}) },
+		"examples-chat.json":  func(h *rest.Handler) { chatpb.RegisterChatServiceServer(h, chatpb.UnimplementedChatServiceServer{}) },
+	} {
+		h := rest.NewHandler()
+		register(h)
+		b, err := h.OpenAPI(rest.OpenAPIOptions{Title: name, Version: "1.0.0", Bearer: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		docs[name] = b
+	}
+	return docs
 }
 
 func TestDocuments(t *testing.T) {
