@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/examples/chat/chatpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -20,7 +21,12 @@ import (
 
 func start(t *testing.T) (base string, dial func(...grpc.DialOption) chatpb.ChatServiceClient) {
 	t.Helper()
-	srv := newServer()
+	return serve(t, newServer())
+}
+
+// serve runs srv on a loopback port until the test ends.
+func serve(t *testing.T, srv *duet.Server) (base string, dial func(...grpc.DialOption) chatpb.ChatServiceClient) {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,13 @@ func (s *service) Subscribe(req *chatpb.SubscribeRequest, stream chatpb.ChatServ
 	}
 	m := s.hub.join(req.Room)
 	defer s.hub.leave(req.Room, m)
+	// Send the response headers now that we are in the room: a browser's
+	// EventSource fires "open" on them, so the page knows that from here
+	// on it misses nothing (without this they would wait for the first
+	// message).
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	return s.deliver(stream.Context(), m, stream.Send, nil)
 }
 
