@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -39,6 +40,10 @@ type OpenAPIOptions struct {
 // application/problem+json.
 func (h *Handler) OpenAPI(o OpenAPIOptions) ([]byte, error) {
 	ops := make([]openapi.Operation, 0, len(h.routes))
+	// OpenAPI allows one set of parameter names per path template, so
+	// bindings like GET /v1/users/{id} and PATCH /v1/users/{user.id} share
+	// the first one's names.
+	canonical := map[string]openapi.Operation{}
 	for _, rt := range h.routes {
 		op := openapi.Operation{
 			Method: rt.m.desc, Verb: rt.verb, Body: rt.body, Status: http.StatusOK,
@@ -53,6 +58,13 @@ func (h *Handler) OpenAPI(o OpenAPIOptions) ([]byte, error) {
 			op.Status = http.StatusNoContent
 		}
 		op.Path, op.PathParams, op.Patterns = openAPIPath(rt)
+		key := anyParam.ReplaceAllString(op.Path, "{}")
+		if first, seen := canonical[key]; seen && first.Path != op.Path {
+			op.PathFields = op.PathParams
+			op.Path, op.PathParams = first.Path, first.PathParams
+		} else if !seen {
+			canonical[key] = op
+		}
 		ops = append(ops, op)
 	}
 	opt := openapi.Options{
@@ -79,6 +91,8 @@ func (h *Handler) OpenAPI(o OpenAPIOptions) ([]byte, error) {
 	}
 	return openapi.Build(ops, opt)
 }
+
+var anyParam = regexp.MustCompile(`\{[^}]*\}`)
 
 // openAPIPath writes a template as an OpenAPI path: each variable one
 // {field.path} parameter (a multi-segment variable too, documented as

@@ -7,8 +7,10 @@
 package openapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -26,6 +28,10 @@ type Operation struct {
 	// holds, for each, the template segment pattern when it is not "*".
 	PathParams []string
 	Patterns   []string
+	// PathFields, when set, are the field paths the parameters bind, for
+	// paths that another binding already named differently: OpenAPI lets
+	// one path template have one set of parameter names only.
+	PathFields []string
 	// Body is the rule's body: "", "*" or a field name.
 	Body string
 	// ResponseBody is the rule's response_body field, or "".
@@ -118,15 +124,52 @@ func Build(ops []Operation, opt Options) ([]byte, error) {
 	return json.MarshalIndent(doc, "", "  ")
 }
 
+// pathsObject writes paths in sorted order, except that a path with a
+// custom verb (/v1/users/{id}:deactivate) comes before the path it extends
+// (/v1/users/{id}): validators that try templates in document order would
+// otherwise take "42:deactivate" for an {id}.
+type pathsObject map[string]map[string]any
+
+func (p pathsObject) MarshalJSON() ([]byte, error) {
+	keys := sortedKeys(p)
+	sort.SliceStable(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if strings.HasPrefix(b, a+":") {
+			return false
+		}
+		if strings.HasPrefix(a, b+":") {
+			return true
+		}
+		return a < b
+	})
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		buf.Write(kb)
+		buf.WriteByte(':')
+		vb, err := json.Marshal(p[k])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
 // orderedDoc fixes the order of the top-level members for readers;
 // encoding/json sorts the keys of every map below it.
 type orderedDoc struct {
-	OpenAPI    string                    `json:"openapi"`
-	Info       map[string]any            `json:"info"`
-	Servers    []any                     `json:"servers,omitempty"`
-	Security   []any                     `json:"security,omitempty"`
-	Paths      map[string]map[string]any `json:"paths"`
-	Components map[string]any            `json:"components"`
+	OpenAPI    string         `json:"openapi"`
+	Info       map[string]any `json:"info"`
+	Servers    []any          `json:"servers,omitempty"`
+	Security   []any          `json:"security,omitempty"`
+	Paths      pathsObject    `json:"paths"`
+	Components map[string]any `json:"components"`
 }
 
 func (s *schemas) operation(op Operation) (map[string]any, error) {
@@ -146,20 +189,31 @@ func (s *schemas) operation(op Operation) (map[string]any, error) {
 	bound := map[string]bool{}
 	var params []any
 	for i, p := range op.PathParams {
+		field := p
+		if i < len(op.PathFields) && op.PathFields[i] != "" {
+			field = op.PathFields[i]
+		}
 		var schema map[string]any
 		if strings.HasPrefix(p, "_") { // an anonymous wildcard: matched, not bound
 			schema = map[string]any{"type": "string"}
 		} else {
-			fds := fieldByPath(in, p)
+			fds := fieldByPath(in, field)
 			if fds == nil {
-				return nil, fmt.Errorf("openapi: %s: path variable %q is not a field of %s", md.FullName(), p, in.FullName())
+				return nil, fmt.Errorf("openapi: %s: path variable %q is not a field of %s", md.FullName(), field, in.FullName())
 			}
-			bound[p] = true
+			bound[field] = true
 			schema = s.singular(fds[len(fds)-1])
 		}
 		param := map[string]any{"name": p, "in": "path", "required": true, "schema": schema}
+		var desc []string
+		if field != p {
+			desc = append(desc, "Sets the request field `"+field+"`.")
+		}
 		if i < len(op.Patterns) && op.Patterns[i] != "" {
-			param["description"] = "Matches the path pattern `" + op.Patterns[i] + "`; may contain `/`."
+			desc = append(desc, "Matches the path pattern `"+op.Patterns[i]+"`; may contain `/`.")
+		}
+		if len(desc) > 0 {
+			param["description"] = strings.Join(desc, " ")
 		}
 		params = append(params, param)
 	}

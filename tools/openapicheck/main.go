@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/pb33f/libopenapi"
@@ -64,7 +66,13 @@ func main() {
 		}
 		fmt.Printf("%s: valid OpenAPI 3.1\n", path)
 		if *exchanges != "" {
-			n, bad, err := checkExchanges(v, *exchanges)
+			sv, err := loadSplitVerbs(path)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+				failed = true
+				continue
+			}
+			n, bad, err := checkExchanges(v, sv, *exchanges)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", *exchanges, err)
 				failed = true
@@ -78,11 +86,44 @@ func main() {
 	}
 }
 
+// verbSuffix finds a custom verb after a path parameter: "{id}:deactivate".
+var verbSuffix = regexp.MustCompile(`\}:([A-Za-z0-9_.-]+)"`)
+
 func load(path string) (validator.Validator, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return build(b)
+}
+
+// loadSplitVerbs loads the document with every custom verb moved into a
+// segment of its own ("/v1/users/{id}:deactivate" becomes
+// "/v1/users/{id}/:deactivate"). libopenapi-validator matches parameters
+// only as whole segments, so it cannot route "/v1/users/42:deactivate"
+// against the template as written; requests are rewritten the same way
+// (splitVerb), a one-to-one change that keeps every other check intact.
+func loadSplitVerbs(path string) (validator.Validator, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return build(verbSuffix.ReplaceAll(b, []byte(`}/:$1"`)))
+}
+
+func splitVerb(u *url.URL) bool {
+	i := strings.LastIndexByte(u.Path, '/')
+	last := u.Path[i+1:]
+	j := strings.LastIndexByte(last, ':')
+	if j <= 0 {
+		return false
+	}
+	u.Path = u.Path[:i+1] + last[:j] + "/" + last[j:]
+	u.RawPath = ""
+	return true
+}
+
+func build(b []byte) (validator.Validator, error) {
 	doc, err := libopenapi.NewDocument(b)
 	if err != nil {
 		return nil, err
@@ -94,7 +135,7 @@ func load(path string) (validator.Validator, error) {
 	return v, nil
 }
 
-func checkExchanges(v validator.Validator, path string) (n, bad int, err error) {
+func checkExchanges(v, splitVerbs validator.Validator, path string) (n, bad int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
@@ -113,6 +154,10 @@ func checkExchanges(v validator.Validator, path string) (n, bad int, err error) 
 			return n, bad, fmt.Errorf("line %d: %v", n, err)
 		}
 		req.Header = ex.RequestHeader
+		use := v
+		if splitVerb(req.URL) {
+			use = splitVerbs
+		}
 		resp := &http.Response{
 			StatusCode: ex.Status,
 			Header:     ex.ResponseHeader,
@@ -120,7 +165,7 @@ func checkExchanges(v validator.Validator, path string) (n, bad int, err error) 
 			Request:    req,
 		}
 		var errs []*verrors.ValidationError
-		if ok, e := v.ValidateHttpRequestResponse(req, resp); !ok {
+		if ok, e := use.ValidateHttpRequestResponse(req, resp); !ok {
 			errs = e
 		}
 		if len(errs) > 0 {
