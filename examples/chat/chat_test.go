@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/duetrpc/duet/internal/exchange"
 	"net"
 	"net/http"
 	"strconv"
@@ -151,7 +152,7 @@ func TestREST(t *testing.T) {
 		defer close(got)
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/rooms/lobby/messages", nil)
 		req.Header.Set("Accept", "text/event-stream")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := restClient.Do(req)
 		if err != nil {
 			t.Error(err)
 			return
@@ -192,7 +193,7 @@ func TestREST(t *testing.T) {
 		t.Errorf("event %v", m)
 	}
 
-	post, err := http.Post(base+"/v1/rooms/lobby/messages", "application/json", strings.NewReader(`{"content":"anonymous"}`))
+	post, err := restClient.Post(base+"/v1/rooms/lobby/messages", "application/json", strings.NewReader(`{"content":"anonymous"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,3 +210,7 @@ func TestREST(t *testing.T) {
 		t.Errorf("GET /: %d %s", page.StatusCode, page.Header.Get("Content-Type"))
 	}
 }
+
+// restClient records its JSON exchanges when DUET_EXCHANGES is set (in CI),
+// so tools/openapicheck can check them against the OpenAPI document.
+var restClient = &http.Client{Transport: exchange.Transport(http.DefaultTransport)}

@@ -30,9 +30,10 @@ type Record struct {
 
 // Transport wraps base (nil means http.DefaultTransport) so that each
 // exchange is appended to the file named by $DUET_EXCHANGES. Without that
-// variable it returns base unchanged. Streaming responses (SSE, NDJSON) and
-// raw bodies larger than maxBody are passed through unrecorded, because
-// recording them would buffer what the test means to stream.
+// variable it returns base unchanged. Only JSON responses up to 1 MiB are
+// recorded; streams (SSE, NDJSON), raw bodies and pages pass through
+// untouched, because recording them would buffer what the test means to
+// stream.
 func Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
@@ -70,8 +71,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	ct := resp.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(ct, "application/x-ndjson") ||
-		resp.ContentLength > maxBody || (resp.ContentLength < 0 && !strings.Contains(ct, "json")) {
+	// Only JSON documents are recorded: streams would be buffered, and
+	// pages or raw bodies served beside the API are not in its document.
+	if !strings.Contains(ct, "json") || strings.HasPrefix(ct, "application/x-ndjson") || resp.ContentLength > maxBody {
 		return resp, nil
 	}
 	body, err := io.ReadAll(resp.Body)
