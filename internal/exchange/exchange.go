@@ -55,7 +55,10 @@ type recorder struct {
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
-	if req.Body != nil && req.ContentLength >= 0 && req.ContentLength <= maxBody {
+	// A body of unknown length (ContentLength -1, or 0 with a body that is
+	// not http.NoBody) is a stream: pass it through unrecorded.
+	known := req.ContentLength > 0 || req.Body == nil || req.Body == http.NoBody
+	if req.Body != nil && known && req.ContentLength <= maxBody {
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
