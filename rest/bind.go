@@ -261,6 +261,16 @@ func (r *route) boundPrefix(name string) bool {
 // queryField resolves a query key ("a.b", proto or JSON names) to fields,
 // returning the proto-name path for messages.
 func queryField(md protoreflect.MessageDescriptor, key string) ([]protoreflect.FieldDescriptor, string) {
+	if strings.IndexByte(key, '.') < 0 { // the common case: a top-level field
+		fd := md.Fields().ByName(protoreflect.Name(key))
+		if fd == nil {
+			fd = md.Fields().ByJSONName(key)
+		}
+		if fd == nil {
+			return nil, ""
+		}
+		return []protoreflect.FieldDescriptor{fd}, string(fd.Name())
+	}
 	var fds []protoreflect.FieldDescriptor
 	var names []string
 	for _, part := range strings.Split(key, ".") {

@@ -344,7 +344,9 @@ func pick(routes []*route, verb, customVerb string, allowed *[]string) *route {
 		if r.verb == verb || (verb == http.MethodHead && r.verb == http.MethodGet) {
 			return r
 		}
-		*allowed = append(*allowed, r.verb)
+		if allowed != nil {
+			*allowed = append(*allowed, r.verb)
+		}
 	}
 	return nil
 }
@@ -356,20 +358,29 @@ func (h *Handler) match(escapedPath, verb string) (*route, []string, []string) {
 	if segs == nil {
 		return nil, nil, nil
 	}
+	if r, segs := h.find(segs, verb, nil); r != nil {
+		return r, segs, nil
+	}
+	// No route: look again, collecting the methods the path does allow,
+	// for a 405. Kept off the success path, where it would allocate.
 	var allowed []string
+	h.find(segs, verb, &allowed)
+	return nil, nil, dedupe(allowed)
+}
+
+// find tries the last segment's ":verb" suffix as a custom verb first,
+// then as part of the segment.
+func (h *Handler) find(segs []string, verb string, allowed *[]string) (*route, []string) {
 	last := segs[len(segs)-1]
 	if i := strings.LastIndexByte(last, ':'); i >= 0 {
 		custom := unescape(last[i+1:])
 		segs[len(segs)-1] = last[:i]
-		if r := h.root.lookup(segs, verb, custom, &allowed); r != nil {
-			return r, segs, nil
+		if r := h.root.lookup(segs, verb, custom, allowed); r != nil {
+			return r, segs
 		}
 		segs[len(segs)-1] = last
 	}
-	if r := h.root.lookup(segs, verb, "", &allowed); r != nil {
-		return r, segs, nil
-	}
-	return nil, nil, dedupe(allowed)
+	return h.root.lookup(segs, verb, "", allowed), segs
 }
 
 func dedupe(s []string) []string {
