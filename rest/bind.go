@@ -190,15 +190,16 @@ func setPath(msg protoreflect.Message, fds []protoreflect.FieldDescriptor, s, na
 }
 
 // bindPath writes the path variables into msg.
-func (r *route) bindPath(msg protoreflect.Message, segs []string) error {
+func (r *route) bindPath(msg protoreflect.Message, path reqPath) error {
 	i := 0
-	_, err := r.tmpl.Match(segs, func(v httprule.Var, value string) error {
+	_, err := r.tmpl.Match(path.escaped, path.segs, func(v httprule.Var, value string) error {
 		err := setPath(msg, r.pathFields[i], value, v.Path)
 		i++
 		return err
 	})
-	var de *httprule.DecodeError
-	if errors.As(err, &de) {
+	// Match returns its own errors unwrapped; errors.As would move de to
+	// the heap on every call.
+	if de, ok := err.(*httprule.DecodeError); ok {
 		return &fieldError{field: de.Var, reason: "INVALID_VALUE", desc: "malformed percent-encoding"}
 	}
 	return err
@@ -211,6 +212,7 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 	if rawQuery == "" || r.body == "*" {
 		return nil
 	}
+	var buf [4]protoreflect.FieldDescriptor // keeps short keys off the heap
 	for rawQuery != "" {
 		var kv string
 		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
@@ -226,7 +228,7 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 		if err != nil {
 			return &fieldError{field: key, reason: "INVALID_VALUE", desc: "malformed percent-encoding"}
 		}
-		fds, name := queryField(msg.Descriptor(), key)
+		fds, name := queryField(buf[:0], msg.Descriptor(), key)
 		if fds == nil {
 			if discardUnknown {
 				continue
@@ -259,8 +261,9 @@ func (r *route) boundPrefix(name string) bool {
 }
 
 // queryField resolves a query key ("a.b", proto or JSON names) to fields,
-// returning the proto-name path for messages.
-func queryField(md protoreflect.MessageDescriptor, key string) ([]protoreflect.FieldDescriptor, string) {
+// returning the proto-name path for messages. The fields are appended to
+// dst.
+func queryField(dst []protoreflect.FieldDescriptor, md protoreflect.MessageDescriptor, key string) ([]protoreflect.FieldDescriptor, string) {
 	if strings.IndexByte(key, '.') < 0 { // the common case: a top-level field
 		fd := md.Fields().ByName(protoreflect.Name(key))
 		if fd == nil {
@@ -269,9 +272,9 @@ func queryField(md protoreflect.MessageDescriptor, key string) ([]protoreflect.F
 		if fd == nil {
 			return nil, ""
 		}
-		return []protoreflect.FieldDescriptor{fd}, string(fd.Name())
+		return append(dst, fd), string(fd.Name())
 	}
-	var fds []protoreflect.FieldDescriptor
+	fds := dst
 	var names []string
 	for _, part := range strings.Split(key, ".") {
 		if md == nil {

@@ -353,8 +353,8 @@ func pick(routes []*route, verb, customVerb string, allowed *[]string) *route {
 
 // match routes a request: the path with a ":verb" suffix tried first as a
 // custom verb, then as part of the last segment.
-func (h *Handler) match(escapedPath, verb string) (*route, []string, []string) {
-	segs := httprule.SplitPath(escapedPath)
+func (h *Handler) match(dst []string, escapedPath, verb string) (*route, []string, []string) {
+	segs := httprule.AppendSegments(dst, escapedPath)
 	if segs == nil {
 		return nil, nil, nil
 	}

@@ -156,6 +156,23 @@ var hopByHop = map[string]bool{
 	"proxy-authenticate": true, "host": true, "content-length": true,
 }
 
+// allows is allowHeader for a lower-case name held in a buffer, without
+// converting it to a string.
+func (c *config) allows(lower []byte) bool {
+	if hopByHop[string(lower)] {
+		return false
+	}
+	if c.headers[string(lower)] {
+		return true
+	}
+	for _, p := range c.headerPrefixes {
+		if len(lower) > len(p) && string(lower[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *config) allowHeader(lower string) (key string, ok bool) {
 	if hopByHop[lower] {
 		return "", false

@@ -33,7 +33,11 @@ import (
 // interceptors, and writes the response or an application/problem+json
 // error.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, segs, allowed := h.match(r.URL.EscapedPath(), r.Method)
+	// One allocation holds the request's per-call state, its path segments
+	// included, instead of one for each.
+	c := &unaryCall{h: h, r: r}
+	c.path.escaped = r.URL.EscapedPath()
+	rt, segs, allowed := h.match(c.segBuf[:0], c.path.escaped, r.Method)
 	if rt == nil {
 		if len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
@@ -55,11 +59,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
+	c.path.segs = segs
 	if rt.m.streaming != nil {
-		h.serveStream(ctx, w, r, rt, segs)
+		h.serveStream(ctx, w, r, rt, c.path)
 		return
 	}
-	h.serveUnary(ctx, w, r, rt, segs)
+	c.rt = rt
+	h.serveUnary(ctx, w, c)
+}
+
+// reqPath is a request's escaped path and the segments matched against
+// the route's template (the last one without its ":verb").
+type reqPath struct {
+	escaped string
+	segs    []string
+}
+
+// unaryCall is the state of one unary call.
+type unaryCall struct {
+	ts     transportStream
+	h      *Handler
+	r      *http.Request
+	rt     *route
+	path   reqPath
+	body   []byte
+	segBuf [10]string
+}
+
+// decode is the call's grpc-go request decoder: it binds the request into
+// the method's message.
+func (c *unaryCall) decode(v any) error {
+	msg, ok := v.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "request %T is not a proto message", v)
+	}
+	return c.h.bind(msg.ProtoReflect(), c.rt, c.path, c.r, c.body)
 }
 
 // httpProblem is a problem with an HTTP status of its own, for failures
@@ -85,7 +119,23 @@ func (h *Handler) context(r *http.Request, m *method) (context.Context, context.
 		ctx, cancel = context.WithTimeout(ctx, d)
 	}
 	var md metadata.MD
+	var buf [64]byte
 	for k, vs := range r.Header {
+		// Most headers are not passed on: decide on a lower-case copy
+		// in buf before allocating one.
+		if len(k) <= len(buf) {
+			b := buf[:len(k)]
+			for i := 0; i < len(k); i++ {
+				c := k[i]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b[i] = c
+			}
+			if !h.cfg.allows(b) {
+				continue
+			}
+		}
 		key, ok := h.cfg.allowHeader(strings.ToLower(k))
 		if !ok {
 			continue
@@ -161,25 +211,19 @@ func writeMetadata(h http.Header, header, trailer metadata.MD) {
 	}
 }
 
-func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, segs []string) {
-	var body []byte
+func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, c *unaryCall) {
+	r, rt := c.r, c.rt
 	if rt.body != "" {
 		var err error
-		if body, err = h.readBody(r, rt); err != nil {
+		if c.body, err = h.readBody(r, rt); err != nil {
 			h.writeError(w, r, err)
 			return
 		}
 	}
-	ts := &transportStream{method: rt.m.fullName}
+	ts := &c.ts
+	ts.method = rt.m.fullName
 	ctx = grpc.NewContextWithServerTransportStream(ctx, ts)
-	dec := func(v any) error {
-		msg, ok := v.(proto.Message)
-		if !ok {
-			return status.Errorf(codes.Internal, "request %T is not a proto message", v)
-		}
-		return h.bind(msg.ProtoReflect(), rt, segs, r, body)
-	}
-	resp, err := rt.m.unary.Handler(rt.m.impl, ctx, dec, h.unary)
+	resp, err := rt.m.unary.Handler(rt.m.impl, ctx, c.decode, h.unary)
 	if err != nil {
 		writeMetadata(w.Header(), ts.header, ts.trailer)
 		h.writeError(w, r, err)
@@ -198,11 +242,11 @@ func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, r *http
 
 // bind fills the request message: body first, then path and query, which
 // win over the body.
-func (h *Handler) bind(msg protoreflect.Message, rt *route, segs []string, r *http.Request, body []byte) error {
+func (h *Handler) bind(msg protoreflect.Message, rt *route, path reqPath, r *http.Request, body []byte) error {
 	if err := h.bindBody(msg, rt, r, body); err != nil {
 		return err
 	}
-	if err := rt.bindPath(msg, segs); err != nil {
+	if err := rt.bindPath(msg, path); err != nil {
 		return err
 	}
 	return rt.bindQuery(msg, r.URL.RawQuery, h.cfg.unmarshal.DiscardUnknown)
@@ -403,7 +447,9 @@ func acceptable(accept string, rt *route) bool {
 	if accept == "" || rt.m.httpBodyOut {
 		return true
 	}
-	for _, part := range strings.Split(accept, ",") {
+	for accept != "" {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
 		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if q := strings.TrimSpace(params); strings.HasPrefix(q, "q=0") && !strings.ContainsAny(q[3:], "123456789") {
 			continue

@@ -51,7 +51,7 @@ type httpStream struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	rt      *route
-	segs    []string
+	path    reqPath
 	ts      *transportStream
 	framing int
 	rc      *http.ResponseController
@@ -173,7 +173,7 @@ func (s *httpStream) RecvMsg(m any) error {
 			return io.EOF
 		}
 		s.done = true
-		return s.h.bind(msg.ProtoReflect(), s.rt, s.segs, s.r, s.unaryIn)
+		return s.h.bind(msg.ProtoReflect(), s.rt, s.path, s.r, s.unaryIn)
 	}
 	if s.done {
 		return io.EOF
@@ -220,7 +220,7 @@ func (s *httpStream) RecvMsg(m any) error {
 			return fe.problem()
 		}
 		s.received++
-		if err := s.rt.bindPath(msg.ProtoReflect(), s.segs); err != nil {
+		if err := s.rt.bindPath(msg.ProtoReflect(), s.path); err != nil {
 			return err
 		}
 		return s.rt.bindQuery(msg.ProtoReflect(), s.r.URL.RawQuery, s.h.cfg.unmarshal.DiscardUnknown)
@@ -255,9 +255,9 @@ func (s *httpStream) readLine() ([]byte, error) {
 }
 
 // serveStream runs a streaming method through its grpc-go stream handler.
-func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, segs []string) {
+func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, path reqPath) {
 	sd := rt.m.streaming
-	s := &httpStream{h: h, w: w, r: r, rt: rt, segs: segs, rc: http.NewResponseController(w)}
+	s := &httpStream{h: h, w: w, r: r, rt: rt, path: path, rc: http.NewResponseController(w)}
 	switch {
 	case rt.m.httpBodyOut:
 		s.framing = framingRaw

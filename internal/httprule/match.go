@@ -10,10 +10,25 @@ import (
 // raw segments, without decoding. A path that does not start with "/"
 // yields nil.
 func SplitPath(escaped string) []string {
+	return AppendSegments(nil, escaped)
+}
+
+// AppendSegments is SplitPath appending to dst, so that a caller can split
+// into storage it already has. A path that does not start with "/" appends
+// nothing and returns nil.
+func AppendSegments(dst []string, escaped string) []string {
 	if !strings.HasPrefix(escaped, "/") {
 		return nil
 	}
-	return strings.Split(escaped[1:], "/")
+	rest := escaped[1:]
+	for {
+		seg, tail, more := strings.Cut(rest, "/")
+		dst = append(dst, seg)
+		if !more {
+			return dst
+		}
+		rest = tail
+	}
 }
 
 // Match reports whether the raw segments match the template's segments
@@ -21,7 +36,12 @@ func SplitPath(escaped string) []string {
 // calls bind for each variable with its decoded value. Single-segment
 // variables decode everything, "%2F" included; multi-segment ones keep
 // "%2F" so that the segments they span stay distinguishable.
-func (t *Template) Match(segs []string, bind func(v Var, value string) error) (bool, error) {
+//
+// escaped is the path that segs were split from by SplitPath or
+// AppendSegments (the last segment may since have lost its ":verb"
+// suffix), or "" when there is none: with it, a multi-segment value that
+// has nothing to decode is a substring of the path rather than a copy.
+func (t *Template) Match(escaped string, segs []string, bind func(v Var, value string) error) (bool, error) {
 	if !t.matchShape(segs) {
 		return false, nil
 	}
@@ -36,7 +56,7 @@ func (t *Template) Match(segs []string, bind func(v Var, value string) error) (b
 		var value string
 		var err error
 		if t.Multi(v) {
-			value, err = decodeMulti(segs[v.Start:end])
+			value, err = decodeMulti(escaped, segs, v.Start, end)
 		} else {
 			value, err = url.PathUnescape(segs[v.Start])
 		}
@@ -95,7 +115,10 @@ func literalEqual(raw, lit string) bool {
 	return err == nil && dec == lit
 }
 
-func decodeMulti(segs []string) (string, error) {
+// decodeMulti decodes the value of a variable spanning all[start:end],
+// keeping "%2F" escaped.
+func decodeMulti(path string, all []string, start, end int) (string, error) {
+	segs := all[start:end]
 	escaped := false
 	for _, s := range segs {
 		if strings.IndexByte(s, '%') >= 0 {
@@ -104,6 +127,21 @@ func decodeMulti(segs []string) (string, error) {
 		}
 	}
 	if !escaped { // the common case: nothing to decode
+		if path == "" || len(segs) == 0 {
+			return strings.Join(segs, "/"), nil
+		}
+		// The segments lie in path one "/" apart, after its leading "/".
+		off := 1
+		for _, s := range all[:start] {
+			off += len(s) + 1
+		}
+		n := len(segs) - 1
+		for _, s := range segs {
+			n += len(s)
+		}
+		if off+n <= len(path) {
+			return path[off : off+n], nil
+		}
 		return strings.Join(segs, "/"), nil
 	}
 	var b strings.Builder
@@ -131,6 +169,7 @@ var ErrMissing = errors.New("no value for path variable")
 // an error, because the path would route elsewhere.
 func (t *Template) Expand(value func(path string) (string, bool)) (string, error) {
 	var b strings.Builder
+	b.Grow(t.expandSize())
 	vi := 0
 	for i := 0; i < len(t.Segments); {
 		if vi < len(t.Vars) && t.Vars[vi].Start == i {
@@ -139,12 +178,10 @@ func (t *Template) Expand(value func(path string) (string, bool)) (string, error
 			if !ok {
 				return "", &ExpandError{Var: v.Path, Err: ErrMissing}
 			}
-			enc, err := t.encodeVar(v, val)
-			if err != nil {
+			b.WriteByte('/')
+			if err := t.writeVar(&b, v, val); err != nil {
 				return "", &ExpandError{Var: v.Path, Err: err}
 			}
-			b.WriteByte('/')
-			b.WriteString(enc)
 			i = v.End
 			vi++
 			continue
@@ -153,16 +190,27 @@ func (t *Template) Expand(value func(path string) (string, bool)) (string, error
 		b.WriteByte('/')
 		switch s.Kind {
 		case Literal:
-			b.WriteString(escapeSegment(s.Literal))
+			writeEscaped(&b, s.Literal)
 		default:
 			return "", &ExpandError{Var: "*", Err: errors.New("template has an anonymous wildcard")}
 		}
 		i++
 	}
 	if t.Verb != "" {
-		b.WriteString(":" + escapeSegment(t.Verb))
+		b.WriteByte(':')
+		writeEscaped(&b, t.Verb)
 	}
 	return b.String(), nil
+}
+
+// expandSize guesses the length of an expanded path, so that Expand
+// allocates once in the common case.
+func (t *Template) expandSize() int {
+	n := len(t.Verb) + 1
+	for _, s := range t.Segments {
+		n += len(s.Literal) + 1
+	}
+	return n + 24*len(t.Vars)
 }
 
 // ExpandError is a variable that Expand could not fill.
@@ -174,22 +222,81 @@ type ExpandError struct {
 func (e *ExpandError) Error() string { return "expanding {" + e.Var + "}: " + e.Err.Error() }
 func (e *ExpandError) Unwrap() error { return e.Err }
 
-func (t *Template) encodeVar(v Var, val string) (string, error) {
+// writeVar writes a variable's value, escaped, or says why it does not
+// fit the variable's pattern.
+func (t *Template) writeVar(b *strings.Builder, v Var, val string) error {
 	if !t.Multi(v) {
 		if val == "" {
-			return "", errors.New("empty value")
+			return errors.New("empty value")
 		}
-		return escapeSegment(val), nil
+		writeEscaped(b, val)
+		return nil
 	}
-	parts := strings.Split(val, "/")
-	sub := &Template{Segments: t.Segments[v.Start:v.End]}
-	if !sub.matchShape(parts) {
-		return "", errors.New("value " + val + " does not match " + v.Pattern)
+	if !t.fits(v, val) {
+		return errors.New("value " + val + " does not match " + v.Pattern)
 	}
-	for i, p := range parts {
-		parts[i] = escapeSegment(p)
+	for {
+		part, rest, more := strings.Cut(val, "/")
+		writeEscaped(b, part)
+		if !more {
+			return nil
+		}
+		b.WriteByte('/')
+		val = rest
 	}
-	return strings.Join(parts, "/"), nil
+}
+
+// fits reports whether a multi-segment value, split at "/", matches the
+// segments of v's pattern.
+func (t *Template) fits(v Var, val string) bool {
+	rest, more := val, true
+	for _, s := range t.Segments[v.Start:v.End] {
+		if s.Kind == DoubleStar { // always last; takes what is left
+			return true
+		}
+		if !more {
+			return false
+		}
+		var part string
+		part, rest, more = strings.Cut(rest, "/")
+		switch s.Kind {
+		case Literal:
+			if !literalEqual(part, s.Literal) {
+				return false
+			}
+		case Star:
+			if part == "" {
+				return false
+			}
+		}
+	}
+	return !more
+}
+
+// writeEscaped writes s with all but RFC 3986 unreserved characters and the
+// sub-delimiters that are safe in a segment escaped.
+func writeEscaped(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if !segmentSafe(s[i]) {
+			b.WriteString(escapeSegment(s))
+			return
+		}
+	}
+	b.WriteString(s)
+}
+
+// segmentSafe reports whether url.PathEscape leaves c alone and it is not
+// the ":" that escapeSegment adds.
+func segmentSafe(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '_', '.', '~', '$', '&', '+', '=', '@':
+		return true
+	}
+	return false
 }
 
 // escapeSegment escapes all but RFC 3986 unreserved characters and the

@@ -1,6 +1,7 @@
 package httprule
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +85,7 @@ func TestMatchAndExpand(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := map[string]string{}
-			ok, err := tp.Match(SplitPath(tt.path), func(v Var, val string) error { got[v.Path] = val; return nil })
+			ok, err := tp.Match(tt.path, SplitPath(tt.path), func(v Var, val string) error { got[v.Path] = val; return nil })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ func TestMatchAndExpand(t *testing.T) {
 				t.Fatal(err)
 			}
 			again := map[string]string{}
-			if ok, err := tp.Match(SplitPath(path), func(v Var, val string) error { again[v.Path] = val; return nil }); !ok || err != nil {
+			if ok, err := tp.Match(path, SplitPath(path), func(v Var, val string) error { again[v.Path] = val; return nil }); !ok || err != nil {
 				t.Fatalf("expanded %q does not match: %v", path, err)
 			}
 			if diff := cmp.Diff(got, again); diff != "" {
@@ -127,6 +128,27 @@ func TestExpandErrors(t *testing.T) {
 	}
 }
 
+func TestWriteEscaped(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		s := "a" + string([]byte{byte(c)}) + "b"
+		var b strings.Builder
+		writeEscaped(&b, s)
+		if got, want := b.String(), escapeSegment(s); got != want {
+			t.Errorf("writeEscaped(%q) = %q, escapeSegment = %q", s, got, want)
+		}
+	}
+}
+
+func TestExpandAllocs(t *testing.T) {
+	tp, _ := Parse("/v1/{name=shelves/*/books/*}:get")
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _ = tp.Expand(func(string) (string, bool) { return "shelves/1/books/2", true })
+	})
+	if allocs > 1 {
+		t.Errorf("Expand allocates %v times, want 1", allocs)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"/v1/{name=shelves/*/books/*}:get", "/v1/**", "/{a.b}", "/x/{y=**}", "/{", "/a:b:c", "/%"} {
 		f.Add(s, "/v1/shelves/1/books/2")
@@ -137,7 +159,22 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		_ = tp.Shape()
-		_, _ = tp.Match(SplitPath(path), func(Var, string) error { return nil })
+		segs := SplitPath(path)
+		var copied, sliced []string
+		_, err1 := tp.Match("", segs, func(_ Var, v string) error { copied = append(copied, v); return nil })
+		_, err2 := tp.Match(path, segs, func(_ Var, v string) error { sliced = append(sliced, v); return nil })
+		if (err1 == nil) != (err2 == nil) || !slices.Equal(copied, sliced) {
+			t.Errorf("Match(%q) from the path = %q, %v; from the segments = %q, %v", path, sliced, err2, copied, err1)
+		}
 		_, _ = tp.Expand(func(string) (string, bool) { return "x", true })
+		for _, v := range tp.Vars {
+			if !tp.Multi(v) {
+				continue
+			}
+			sub := &Template{Segments: tp.Segments[v.Start:v.End]}
+			if got, want := tp.fits(v, path), sub.matchShape(strings.Split(path, "/")); got != want {
+				t.Errorf("fits(%s, %q) = %v, matchShape of its parts = %v", v.Pattern, path, got, want)
+			}
+		}
 	})
 }
