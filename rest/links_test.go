@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/duetrpc/duet/hateoas"
@@ -83,6 +84,44 @@ func TestLinks(t *testing.T) {
 
 // TestNoHypermediaByDefault: a plain handler's bodies are grpc-gateway's,
 // and List navigation travels in the Link header only.
+// A message with a field named like the links member keeps its own value:
+// the JSON object never gets the member twice, and a message without such
+// a field in the same response still gets links.
+func TestOwnLinksFieldWins(t *testing.T) {
+	bookLinks := func(context.Context, proto.Message) []hateoas.Link {
+		return []hateoas.Link{{Rel: "injected", Href: "/x"}}
+	}
+	for _, tt := range []struct {
+		style  hateoas.Style
+		member string
+	}{
+		{hateoas.Array, "links"},
+		{hateoas.HAL, "_links"},
+	} {
+		h := rest.NewHandler(rest.WithLinks(&testpb.Book{}, bookLinks), rest.WithLinks(&testpb.Kitchen{}, kitchenLinks), rest.WithLinkStyle(tt.style))
+		testpb.RegisterKitchensServer(h, kitchens{})
+		srv := serve(t, h)
+
+		book := call(t, srv, "GET", "/v1/shelves/1/books/2", "")
+		if n := strings.Count(string(book.body), `"links"`); n != 1 {
+			t.Errorf("%s: book body has %d links members: %s", tt.member, n, book.body)
+		}
+		got := jsonOf(t, book.body).(map[string]any)
+		if diff := cmp.Diff([]any{"its own"}, got["links"]); diff != "" {
+			t.Errorf("%s: the book's own links field (-want +got):\n%s", tt.member, diff)
+		}
+		if tt.style == hateoas.HAL {
+			if _, ok := got["_links"]; !ok {
+				t.Errorf("HAL: a book's own \"links\" field does not clash with _links, which should be injected: %s", book.body)
+			}
+		}
+		kitchen := jsonOf(t, call(t, srv, "GET", "/v1/kitchens/k", "").body).(map[string]any)
+		if _, ok := kitchen[tt.member]; !ok {
+			t.Errorf("%s: kitchen lost its injected links", tt.member)
+		}
+	}
+}
+
 func TestNoHypermediaByDefault(t *testing.T) {
 	h := rest.NewHandler()
 	testpb.RegisterKitchensServer(h, kitchens{})

@@ -81,7 +81,7 @@ func (kitchens) DeactivateKitchen(_ context.Context, r *testpb.GetKitchenRequest
 func (kitchens) Echo(_ context.Context, k *testpb.Kitchen) (*testpb.Kitchen, error) { return k, nil }
 
 func (kitchens) GetBook(_ context.Context, r *testpb.BookRequest) (*testpb.Book, error) {
-	return &testpb.Book{Name: r.Name, Title: r.View}, nil
+	return &testpb.Book{Name: r.Name, Title: r.View, Links: []string{"its own"}}, nil
 }
 
 func (kitchens) GetFile(_ context.Context, r *testpb.FileRequest) (*httpbody.HttpBody, error) {
