@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -104,5 +105,47 @@ func BenchmarkREST(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkPair serves each request from duet and the hand-written handler
+// in turn, alternating which goes first, and reports each one's time per
+// request and their ratio. On a shared machine whose speed drifts from
+// second to second, this ratio is far steadier than one taken between
+// BenchmarkREST rows run seconds apart; the two handlers allocate about the
+// same, so neither pays much of the other's garbage collection.
+func BenchmarkPair(b *testing.B) {
+	ps := peers()
+	hand, duet := ps[0], ps[1]
+	if hand.name != "handwritten" || duet.name != "duet" {
+		b.Fatal("peers() order changed")
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var t [2]time.Duration
+			serve := func(i int, h http.Handler) {
+				r := newRequest(c.method, c.target, c.body)
+				rec := httptest.NewRecorder()
+				start := time.Now()
+				h.ServeHTTP(rec, r)
+				t[i] += time.Since(start)
+				if rec.Code >= 500 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+			for i := 0; i < b.N; i++ {
+				if i%2 == 0 {
+					serve(0, hand.h)
+					serve(1, duet.h)
+				} else {
+					serve(1, duet.h)
+					serve(0, hand.h)
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(t[0].Nanoseconds())/n, "handwritten-ns/req")
+			b.ReportMetric(float64(t[1].Nanoseconds())/n, "duet-ns/req")
+			b.ReportMetric(float64(t[1])/float64(t[0]), "duet/handwritten")
+		})
 	}
 }

@@ -466,3 +466,56 @@ func BenchmarkUnary(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnaryInterleaved makes the calls of BenchmarkUnary's rows in
+// turn, one of each per iteration in a rotating order, so that a shared
+// machine's noise falls on all of them alike, and reports each one's time
+// per call and its ratio to the bare call. Each row has its own server and
+// connection, as in BenchmarkUnary; "bare-margin" shares bare's, and
+// "bare2" is a second bare server, the control for what having several
+// servers in one process costs.
+func BenchmarkUnaryInterleaved(b *testing.B) {
+	server := grpcx.Server{Deadlines: grpcx.Deadlines{Default: 10 * time.Second, Max: 2 * time.Hour, Min: time.Millisecond}}.Options()
+	bare := start(b, &service{}, nil)
+	rows := []struct {
+		name   string
+		client testpb.TestServiceClient
+		margin time.Duration // derived by hand before the call
+		total  time.Duration
+	}{
+		{name: "bare", client: bare},
+		{name: "bare2", client: start(b, &service{}, nil)},
+		{name: "bare-margin", client: bare, margin: 10 * time.Millisecond},
+		{name: "chain", client: start(b, &service{}, server,
+			grpcx.Client{Deadlines: grpcx.ClientDeadlines{Default: 10 * time.Second, Margin: 10 * time.Millisecond}}.Options()...)},
+		{name: "chain-nomargin", client: start(b, &service{}, server,
+			grpcx.Client{Deadlines: grpcx.ClientDeadlines{Default: 10 * time.Second}}.Options()...)},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	req := &testpb.SimpleRequest{}
+	for i := 0; i < b.N; i++ {
+		for j := range rows {
+			r := &rows[(i+j)%len(rows)]
+			start := time.Now()
+			cctx, ccancel := ctx, context.CancelFunc(nil)
+			if r.margin > 0 {
+				cctx, ccancel = context.WithDeadline(ctx, dl.Add(-r.margin))
+			}
+			if _, err := r.client.UnaryCall(cctx, req); err != nil {
+				b.Fatal(err)
+			}
+			if ccancel != nil {
+				ccancel()
+			}
+			r.total += time.Since(start)
+		}
+	}
+	for _, r := range rows {
+		b.ReportMetric(float64(r.total.Nanoseconds())/float64(b.N), r.name+"-ns/call")
+		if r.name != "bare" {
+			b.ReportMetric(float64(r.total)/float64(rows[0].total), r.name+"/bare")
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/internal/httprule"
+	"github.com/duetrpc/duet/pagination"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -65,6 +66,11 @@ type method struct {
 	// locFields are, per variable of getRoute, the response fields that
 	// fill it.
 	locFields map[string][]protoreflect.FieldDescriptor
+	// nextToken is the response's next_page_token when the method is an
+	// AIP-158 List method, found once here rather than per request.
+	nextToken protoreflect.FieldDescriptor
+	// plan decorates the response with links; set by buildLinkPlans.
+	plan *linkPlan
 }
 
 // route is one HTTP binding of a method.
@@ -162,7 +168,12 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 
 func (h *Handler) newMethod(sd *grpc.ServiceDesc, impl any, md protoreflect.MethodDescriptor, u *grpc.MethodDesc, s *grpc.StreamDesc) *method {
 	out := md.Output().FullName()
+	var next protoreflect.FieldDescriptor
+	if pagination.IsList(md.Input(), md.Output()) {
+		next = pagination.FieldsOf(md.Output()).NextPageToken
+	}
 	return &method{
+		nextToken:   next,
 		fullName:    "/" + sd.ServiceName + "/" + string(md.Name()),
 		desc:        md,
 		impl:        impl,

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/duetrpc/duet/hateoas"
-	"github.com/duetrpc/duet/pagination"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -101,7 +100,7 @@ func (h *Handler) buildLinkPlans() {
 	}
 	h.plans = map[protoreflect.FullName]*linkPlan{}
 	for _, m := range h.methods {
-		h.planFor(m.desc.Output(), 0)
+		m.plan = h.planFor(m.desc.Output(), 0)
 	}
 }
 
@@ -366,10 +365,10 @@ func skipValue(b []byte, i int) int {
 // pageLinks are a List response's next and first links: the request's
 // URL with page_token replaced, every other parameter kept.
 func pageLinks(r *http.Request, resp protoreflect.Message, rt *route) []hateoas.Link {
-	if r.Method != http.MethodGet || !pagination.IsList(rt.m.desc.Input(), rt.m.desc.Output()) {
+	if r.Method != http.MethodGet || rt.m.nextToken == nil {
 		return nil
 	}
-	next := resp.Get(pagination.FieldsOf(resp.Descriptor()).NextPageToken).String()
+	next := resp.Get(rt.m.nextToken).String()
 	q := r.URL.Query()
 	_, paged := q["page_token"]
 	var links []hateoas.Link
