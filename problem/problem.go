@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -73,7 +73,11 @@ var standardMembers = map[string]bool{"type": true, "title": true, "status": tru
 // then the extension members in sorted order at the top level (RFC 9457
 // §3.2). Extension members named like a standard member are dropped.
 func (p *Problem) MarshalJSON() ([]byte, error) {
-	buf := make([]byte, 0, 256)
+	return p.appendJSON(make([]byte, 0, 256))
+}
+
+// appendJSON appends the problem's JSON to buf.
+func (p *Problem) appendJSON(buf []byte) ([]byte, error) {
 	buf = append(buf, '{')
 	typ := p.Type
 	if typ == "" {
@@ -93,13 +97,14 @@ func (p *Problem) MarshalJSON() ([]byte, error) {
 	if p.Instance != "" {
 		buf = appendString(appendMember(append(buf, ','), "instance"), p.Instance)
 	}
-	keys := make([]string, 0, len(p.Extensions))
+	var kbuf [8]string // most problems have a few extensions
+	keys := kbuf[:0]
 	for k := range p.Extensions {
 		if !standardMembers[k] {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		buf = appendMember(append(buf, ','), k)
 		if s, ok := p.Extensions[k].(string); ok {
@@ -125,14 +130,29 @@ func appendMember(buf []byte, name string) []byte {
 // anything else goes through encoding/json, so escaping rules live in one
 // place.
 func appendString(buf []byte, s string) []byte {
+	quotes := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			quotes = true
+		case c < 0x20 || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&':
 			b, _ := json.Marshal(s) // a string always marshals
 			return append(buf, b...)
 		}
 	}
 	buf = append(buf, '"')
-	buf = append(buf, s...)
+	if !quotes {
+		buf = append(buf, s...)
+		return append(buf, '"')
+	}
+	// Quotes and backslashes, as in a message that quotes a name, are
+	// the only escapes needed: a backslash before each.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			buf = append(buf, '\\')
+		}
+		buf = append(buf, s[i])
+	}
 	return append(buf, '"')
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -448,5 +449,34 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if got := appendString(nil, s); string(got) != string(want) {
 			t.Errorf("appendString(%q) = %s, encoding/json writes %s", s, got, want)
 		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", `book "shelves/1" not found`, `a\b`, "<&>", "\x00\n", "é", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("appendString(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	})
+}
+
+// Writing a handler's own problem redacts and localizes a copy: the
+// handler may keep and reuse its value.
+func TestWriteLeavesErrorsProblemAlone(t *testing.T) {
+	p := &Problem{Title: "Internal Server Error", Status: 500, Detail: "db password is hunter2",
+		Extensions: map[string]any{"code": "INTERNAL", "grpc_message": "db password is hunter2", "debug_info": map[string]any{"detail": "x"}}}
+	before := *p
+	before.Extensions = maps.Clone(p.Extensions)
+	rec := httptest.NewRecorder()
+	Write(rec, httptest.NewRequest("GET", "/", nil), fmt.Errorf("wrapped: %w", p))
+	if strings.Contains(rec.Body.String(), "hunter2") {
+		t.Errorf("secret on the wire: %s", rec.Body)
+	}
+	if diff := cmp.Diff(&before, p); diff != "" {
+		t.Errorf("Write changed the error's problem (-before +after):\n%s", diff)
 	}
 }

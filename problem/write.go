@@ -20,26 +20,32 @@ import (
 // detail. From does not redact: use a [Writer] (or [Write]) to put a problem
 // on the wire. A nil error yields nil.
 func From(err error) *Problem {
+	p, _ := from(err)
+	return p
+}
+
+// from is From, also saying whether the problem is new (built from a
+// status) rather than one that err holds, which its owner may reuse.
+func from(err error) (p *Problem, fresh bool) {
 	if err == nil {
-		return nil
+		return nil, false
 	}
-	var p *Problem
 	if errors.As(err, &p) {
-		return p
+		return p, false
 	}
 	var gs interface{ GRPCStatus() *status.Status }
 	if errors.As(err, &gs) {
 		if st := gs.GRPCStatus(); st != nil && st.Code() != codes.OK {
-			return FromStatus(st)
+			return FromStatus(st), true
 		}
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return FromStatus(status.New(codes.DeadlineExceeded, err.Error()))
+		return FromStatus(status.New(codes.DeadlineExceeded, err.Error())), true
 	case errors.Is(err, context.Canceled):
-		return FromStatus(status.New(codes.Canceled, err.Error()))
+		return FromStatus(status.New(codes.Canceled, err.Error())), true
 	}
-	return FromStatus(status.New(codes.Internal, err.Error()))
+	return FromStatus(status.New(codes.Internal, err.Error())), true
 }
 
 // Writer writes errors as problems. Its zero value is what [Write] uses:
@@ -73,8 +79,8 @@ func (wr Writer) Write(w http.ResponseWriter, r *http.Request, err error) {
 			p.Detail = redactedDetail
 		}
 	}
-	// MarshalJSON directly: json.Marshal would only copy and re-check it.
-	body, mErr := p.MarshalJSON()
+	// appendJSON directly: json.Marshal would only copy and re-check it.
+	body, mErr := p.appendJSON(make([]byte, 0, 256))
 	if mErr != nil { // only non-JSON values placed in Extensions by hand
 		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"INTERNAL"}`)
 		p.Status = http.StatusInternalServerError
@@ -102,14 +108,18 @@ func (wr Writer) Write(w http.ResponseWriter, r *http.Request, err error) {
 // a problem in a stream, such as a Server-Sent Events error event. r may be
 // nil. The result is a new value; err's own problem is not modified.
 func (wr Writer) Problem(r *http.Request, err error) *Problem {
-	src := From(err)
+	src, fresh := from(err)
 	if src == nil {
 		return nil
 	}
-	p := *src
-	p.Extensions = make(map[string]any, len(src.Extensions))
-	for k, v := range src.Extensions {
-		p.Extensions[k] = v
+	p := src
+	if !fresh { // err's own problem: change a copy
+		cp := *src
+		cp.Extensions = make(map[string]any, len(src.Extensions))
+		for k, v := range src.Extensions {
+			cp.Extensions[k] = v
+		}
+		p = &cp
 	}
 	if p.Status == 0 {
 		p.Status = http.StatusInternalServerError
@@ -125,7 +135,7 @@ func (wr Writer) Problem(r *http.Request, err error) *Problem {
 	if r != nil {
 		p.localize(r.Header.Get("Accept-Language"))
 	}
-	return &p
+	return p
 }
 
 // GRPCStatusCode returns the gRPC code of the problem, as
