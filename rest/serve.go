@@ -472,15 +472,19 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 	hdr := w.Header()
 	writeMetadata(hdr, ts.header, ts.trailer)
 	httpStatus := http.StatusOK
-	if rt.m.create && rt.verb == http.MethodPost {
-		httpStatus = http.StatusCreated
-		if hdr.Get("Location") == "" {
-			if loc := rt.m.location(msg); loc != "" {
-				hdr.Set("Location", loc)
+	if rt.verb == http.MethodPost {
+		hasLoc := len(hdr["Location"]) > 0 && hdr["Location"][0] != ""
+		switch {
+		case rt.m.create:
+			httpStatus = http.StatusCreated
+			if !hasLoc {
+				if loc := rt.m.location(msg); loc != "" {
+					hdr["Location"] = []string{loc}
+				}
 			}
+		case hasLoc:
+			httpStatus = http.StatusCreated
 		}
-	} else if hdr.Get("Location") != "" && rt.verb == http.MethodPost {
-		httpStatus = http.StatusCreated
 	}
 	if rt.m.emptyOut && rt.responseBody == nil {
 		w.WriteHeader(http.StatusNoContent)
