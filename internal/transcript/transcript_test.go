@@ -1,0 +1,64 @@
+package transcript
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRead(t *testing.T) {
+	readme := "# x\n\nText $ curl -i not in a fence.\n\n```\n" +
+		"$ printf 'hello\\n' > a.txt\n" +
+		"$ curl -i -T a.txt -X POST localhost:1/v1/files\n" +
+		"HTTP/1.1 200 OK\ncontent-type: application/json\n\n{\"a\":1}\n\n" +
+		"$ curl -iN localhost:1/v1/x?y=1 -H 'Accept: text/event-stream' -H 'X-A: b c'\n" +
+		"HTTP/1.1 200 OK\n\ndata: 1\n\n" +
+		"$ curl -i localhost:1/v1/u -d '{\"n\":\"a b\"}'\n" +
+		"HTTP/1.1 201 Created\nLocation: /v1/u/1\n\n" +
+		"$ curl -s -O localhost:1/ignored\n" +
+		"```\n"
+	path := filepath.Join(t.TempDir(), "README.md")
+	if err := os.WriteFile(path, []byte(readme), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Session{
+		Files: map[string]string{"a.txt": "hello\n"},
+		Calls: []Call{
+			{Command: "curl -i -T a.txt -X POST localhost:1/v1/files", Method: "POST", URL: "/v1/files", Header: http.Header{}, Upload: "a.txt",
+				Status: "HTTP/1.1 200 OK", Shown: [][2]string{{"Content-Type", "application/json"}}, Resp: []string{`{"a":1}`}},
+			{Command: "curl -iN localhost:1/v1/x?y=1 -H 'Accept: text/event-stream' -H 'X-A: b c'", Method: "GET", URL: "/v1/x?y=1",
+				Header: http.Header{"Accept": {"text/event-stream"}, "X-A": {"b c"}}, Status: "HTTP/1.1 200 OK", Resp: []string{"data: 1"}},
+			{Command: `curl -i localhost:1/v1/u -d '{"n":"a b"}'`, Method: "POST", URL: "/v1/u", Header: http.Header{}, Body: `{"n":"a b"}`,
+				Status: "HTTP/1.1 201 Created", Shown: [][2]string{{"Location", "/v1/u/1"}}},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Read (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadRefuses(t *testing.T) {
+	for name, readme := range map[string]string{
+		"unknown option":  "```\n$ curl -i -k localhost:1/x\n```\n",
+		"open quote":      "```\n$ curl -i localhost:1/x -d '{\n```\n",
+		"option at end":   "```\n$ curl -i localhost:1/x -H\n```\n",
+		"printf to pipe":  "```\n$ printf 'x' | tee a\n$ curl -i localhost:1/x\n```\n",
+		"no transcripts":  "```\n$ curl -s localhost:1/x\n```\n",
+		"outside a fence": "$ curl -i localhost:1/x\n",
+	} {
+		path := filepath.Join(t.TempDir(), "README.md")
+		if err := os.WriteFile(path, []byte(readme), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(path); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
