@@ -217,9 +217,11 @@ func TestDeadlinePropagatesAcrossTwoHops(t *testing.T) {
 		t.Fatal("B saw no deadline")
 	}
 	want := aDeadline.Add(-margin)
-	// The wire carries a remaining duration, rounded up to its unit, and
-	// time passes in transit: allow a little either way.
-	if d := bDeadline.Sub(want); d > 5*time.Millisecond || d < -500*time.Millisecond {
+	// The wire carries a remaining duration, which B adds to the time it
+	// receives the call: the time in transit (milliseconds under the race
+	// detector on a loaded machine) lands on B's side. A quarter of the
+	// margin either way still tells a margin kept from one lost.
+	if d := bDeadline.Sub(want); d > margin/4 || d < -margin/4 {
 		t.Errorf("B's deadline is %v off A's deadline less the margin", d)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,11 +12,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestREADME runs the README's curl -i transcripts, in order, against a
-// fresh server and checks status lines, the headers shown and the bodies,
-// so the README stays true. File ids are random: an id the README shows in
-// an upload's response stands for the id this run got, in later commands
-// and bodies.
+// TestREADME runs the README's curl -i and grpcurl transcripts, in order,
+// against a fresh server and checks status lines, the headers shown and the
+// bodies (for grpcurl, its whole output), so the README stays true. File
+// ids are random: an id the README shows in a curl upload's response stands
+// for the id this run got, in later commands and bodies; the id of a
+// grpcurl upload is checked for its shape.
 func TestREADME(t *testing.T) {
 	base, _ := start(t)
 	session, err := transcript.Read("README.md")
@@ -25,6 +27,17 @@ func TestREADME(t *testing.T) {
 	ids := map[string]string{} // README's id → this run's
 	for _, tr := range session.Calls {
 		t.Run(tr.Command, func(t *testing.T) {
+			if tr.Tool == "grpcurl" {
+				args := make([]string, len(tr.Args))
+				for i, a := range tr.Args {
+					for readme, real := range ids {
+						a = strings.ReplaceAll(a, readme, real)
+					}
+					args[i] = a
+				}
+				transcript.GRPCurl(t, tr, args, strings.TrimPrefix(base, "http://"), newFileID)
+				return
+			}
 			url := tr.URL
 			for readme, real := range ids {
 				url = strings.ReplaceAll(url, readme, real)
@@ -95,4 +108,17 @@ func TestREADME(t *testing.T) {
 			}
 		})
 	}
+}
+
+var fileID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// newFileID stands any fileId member of a decoded JSON body in for
+// "<32 hex digits>".
+func newFileID(v any) any {
+	if m, ok := v.(map[string]any); ok {
+		if id, ok := m["fileId"].(string); ok && fileID.MatchString(id) {
+			m["fileId"] = "<32 hex digits>"
+		}
+	}
+	return v
 }

@@ -35,9 +35,10 @@ func normalise(v any) any {
 	return v
 }
 
-// TestREADME runs the README's curl transcripts against a freshly seeded
-// server, in order, and checks the status line, the headers shown and the
-// JSON body, so the README stays true. Timestamps and ETag values vary.
+// TestREADME runs the README's curl and grpcurl transcripts against a
+// freshly seeded server, in order, and checks the status line, the headers
+// shown and the JSON body (for grpcurl, its whole output), so the README
+// stays true. Timestamps and ETag values vary.
 func TestREADME(t *testing.T) {
 	base, _, _ := start(t)
 	session, err := transcript.Read("README.md")
@@ -46,6 +47,10 @@ func TestREADME(t *testing.T) {
 	}
 	for _, tr := range session.Calls {
 		t.Run(tr.Command, func(t *testing.T) {
+			if tr.Tool == "grpcurl" {
+				transcript.GRPCurl(t, tr, tr.Args, strings.TrimPrefix(base, "http://"), normalise)
+				return
+			}
 			var body io.Reader
 			if tr.Body != "" {
 				body = strings.NewReader(tr.Body)

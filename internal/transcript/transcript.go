@@ -4,8 +4,9 @@
 //
 // A session lives in fenced code blocks: a "$ curl -i ..." (or -iN) line,
 // then what curl printed: the status line, headers up to a blank line, and
-// the body up to the next blank line. "$ printf 'text' > file" lines create
-// the files that -T uploads. Other lines are left alone.
+// the body up to the next blank line; or a "$ grpcurl ..." line and what
+// grpcurl printed, up to a blank line. "$ printf 'text' > file" lines
+// create the files that -T uploads. Other lines are left alone.
 package transcript
 
 import (
@@ -19,7 +20,9 @@ import (
 
 // Call is one curl command and what it printed.
 type Call struct {
+	Tool    string      // "curl" or "grpcurl"
 	Command string      // the line after "$ "
+	Args    []string    // the command's words after the tool's name
 	Method  string      // -X, else POST for -d, else GET, as curl does
 	URL     string      // path and query, as typed after the host
 	Header  http.Header // -H
@@ -27,7 +30,7 @@ type Call struct {
 	Upload  string      // the file name given to -T
 	Status  string      // "HTTP/1.1 200 OK"
 	Shown   [][2]string // the response headers shown, canonical names, in order
-	Resp    []string    // the body's lines
+	Resp    []string    // the body's lines; grpcurl's whole output
 }
 
 // Session is a README's calls, in order, and the files its printf lines
@@ -80,6 +83,9 @@ func Read(path string) (Session, error) {
 				}
 				s.Calls = append(s.Calls, c)
 				cur, part = &s.Calls[len(s.Calls)-1], 0
+			case words[0] == "grpcurl":
+				s.Calls = append(s.Calls, Call{Tool: "grpcurl", Command: cmd, Args: words[1:]})
+				cur, part = &s.Calls[len(s.Calls)-1], 2 // no status or headers
 			}
 			continue
 		}
@@ -101,7 +107,7 @@ func Read(path string) (Session, error) {
 		}
 	}
 	if len(s.Calls) == 0 {
-		return Session{}, fmt.Errorf("%s: no curl -i transcripts", path)
+		return Session{}, fmt.Errorf("%s: no curl -i or grpcurl transcripts", path)
 	}
 	return s, sc.Err()
 }
@@ -131,7 +137,7 @@ func shellWords(cmd string) ([]string, error) {
 // parseCurl reads the curl options the READMEs use: -i, -N, -X, -H, -d, -T
 // and the URL.
 func parseCurl(cmd string, words []string) (Call, error) {
-	c := Call{Command: cmd, Header: http.Header{}}
+	c := Call{Tool: "curl", Command: cmd, Args: words[1:], Header: http.Header{}}
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		switch w {

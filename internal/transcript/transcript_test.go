@@ -19,6 +19,8 @@ func TestRead(t *testing.T) {
 		"$ curl -i localhost:1/v1/u -d '{\"n\":\"a b\"}'\n" +
 		"HTTP/1.1 201 Created\nLocation: /v1/u/1\n\n" +
 		"$ curl -s -O localhost:1/ignored\n" +
+		"$ grpcurl -plaintext -d '{\"id\":\"1\"}' 127.0.0.1:8080 a.B/C\n" +
+		"{\n  \"id\": \"1\"\n}\n" +
 		"```\n"
 	path := filepath.Join(t.TempDir(), "README.md")
 	if err := os.WriteFile(path, []byte(readme), 0o600); err != nil {
@@ -31,14 +33,19 @@ func TestRead(t *testing.T) {
 	want := Session{
 		Files: map[string]string{"a.txt": "hello\n"},
 		Calls: []Call{
-			{Command: "curl -i -T a.txt -X POST localhost:1/v1/files", Method: "POST", URL: "/v1/files", Header: http.Header{}, Upload: "a.txt",
+			{Tool: "curl", Command: "curl -i -T a.txt -X POST localhost:1/v1/files", Method: "POST", URL: "/v1/files", Header: http.Header{}, Upload: "a.txt",
 				Status: "HTTP/1.1 200 OK", Shown: [][2]string{{"Content-Type", "application/json"}}, Resp: []string{`{"a":1}`}},
-			{Command: "curl -iN localhost:1/v1/x?y=1 -H 'Accept: text/event-stream' -H 'X-A: b c'", Method: "GET", URL: "/v1/x?y=1",
+			{Tool: "curl", Command: "curl -iN localhost:1/v1/x?y=1 -H 'Accept: text/event-stream' -H 'X-A: b c'", Method: "GET", URL: "/v1/x?y=1",
 				Header: http.Header{"Accept": {"text/event-stream"}, "X-A": {"b c"}}, Status: "HTTP/1.1 200 OK", Resp: []string{"data: 1"}},
-			{Command: `curl -i localhost:1/v1/u -d '{"n":"a b"}'`, Method: "POST", URL: "/v1/u", Header: http.Header{}, Body: `{"n":"a b"}`,
+			{Tool: "curl", Command: `curl -i localhost:1/v1/u -d '{"n":"a b"}'`, Method: "POST", URL: "/v1/u", Header: http.Header{}, Body: `{"n":"a b"}`,
 				Status: "HTTP/1.1 201 Created", Shown: [][2]string{{"Location", "/v1/u/1"}}},
+			{Tool: "grpcurl", Command: `grpcurl -plaintext -d '{"id":"1"}' 127.0.0.1:8080 a.B/C`,
+				Args: []string{"-plaintext", "-d", `{"id":"1"}`, "127.0.0.1:8080", "a.B/C"}, Resp: []string{"{", `  "id": "1"`, "}"}},
 		},
 	}
+	want.Calls[0].Args = []string{"-i", "-T", "a.txt", "-X", "POST", "localhost:1/v1/files"}
+	want.Calls[1].Args = []string{"-iN", "localhost:1/v1/x?y=1", "-H", "Accept: text/event-stream", "-H", "X-A: b c"}
+	want.Calls[2].Args = []string{"-i", "localhost:1/v1/u", "-d", `{"n":"a b"}`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Read (-want +got):\n%s", diff)
 	}
@@ -60,5 +67,32 @@ func TestReadRefuses(t *testing.T) {
 		if _, err := Read(path); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+func TestParseOutput(t *testing.T) {
+	out := []string{
+		"ERROR:",
+		"  Code: InvalidArgument",
+		"  Message: One or more fields failed validation",
+		"  Details:",
+		"  1)\t{",
+		"    \t  \"@type\": \"type.googleapis.com/google.rpc.BadRequest\",",
+		"    \t  \"fieldViolations\": [ { \"field\": \"a{\", \"reason\": \"R\" } ]",
+		"    \t}",
+	}
+	got, err := ParseOutput(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{
+		Line("ERROR:"), Line("  Code: InvalidArgument"), Line("  Message: One or more fields failed validation"), Line("  Details:"), Line("  1)\t"),
+		map[string]any{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": []any{map[string]any{"field": "a{", "reason": "R"}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ParseOutput (-want +got):\n%s", diff)
+	}
+	if _, err := ParseOutput([]string{"{", `  "a": 1`}); err == nil {
+		t.Error("unterminated JSON: no error")
 	}
 }
