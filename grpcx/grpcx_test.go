@@ -473,9 +473,8 @@ func BenchmarkUnary(b *testing.B) {
 // turn, one of each per iteration in a rotating order, so that a shared
 // machine's noise falls on all of them alike, and reports each one's time
 // per call and its ratio to the bare call. Each row has its own server and
-// connection, as in BenchmarkUnary; "bare-margin" shares bare's, and
-// "bare2" is a second bare server, the control for what having several
-// servers in one process costs.
+// connection, as in BenchmarkUnary; "bare2" is a second bare server, the
+// control for what having several servers in one process costs.
 func BenchmarkUnaryInterleaved(b *testing.B) {
 	server := grpcx.Server{Deadlines: grpcx.Deadlines{Default: 10 * time.Second, Max: 2 * time.Hour, Min: time.Millisecond}}.Options()
 	bare := start(b, &service{}, nil)
@@ -487,7 +486,7 @@ func BenchmarkUnaryInterleaved(b *testing.B) {
 	}{
 		{name: "bare", client: bare},
 		{name: "bare2", client: start(b, &service{}, nil)},
-		{name: "bare-margin", client: bare, margin: 10 * time.Millisecond},
+		{name: "bare-margin", client: start(b, &service{}, nil), margin: 10 * time.Millisecond},
 		{name: "chain", client: start(b, &service{}, server,
 			grpcx.Client{Deadlines: grpcx.ClientDeadlines{Default: 10 * time.Second, Margin: 10 * time.Millisecond}}.Options()...)},
 		{name: "chain-nomargin", client: start(b, &service{}, server,
