@@ -26,6 +26,8 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error describes the panic with its value, for the report hook; it never
+// reaches a client.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // internalMessage is all a client learns of an internal error.

@@ -39,6 +39,7 @@ type Check struct {
 // endpoints.
 type PublicError struct{ Message string }
 
+// Error returns the message shown on the probes.
 func (e *PublicError) Error() string { return e.Message }
 
 // Fail returns a check error whose message probes may show. Keep secrets

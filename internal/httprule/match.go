@@ -76,7 +76,10 @@ type DecodeError struct {
 	Err error
 }
 
+// Error names the variable and what is wrong with its encoding.
 func (e *DecodeError) Error() string { return "path variable " + e.Var + ": " + e.Err.Error() }
+
+// Unwrap returns the url package's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 func (t *Template) matchShape(segs []string) bool {
@@ -219,7 +222,10 @@ type ExpandError struct {
 	Err error
 }
 
+// Error names the variable and why it could not be filled.
 func (e *ExpandError) Error() string { return "expanding {" + e.Var + "}: " + e.Err.Error() }
+
+// Unwrap returns the reason, such as ErrMissing.
 func (e *ExpandError) Unwrap() error { return e.Err }
 
 // writeVar writes a variable's value, escaped, or says why it does not
