@@ -23,11 +23,7 @@ import (
 	"sort"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
+	"github.com/duetrpc/duet/internal/descset"
 
 	// Linked for their descriptors, which become the import set for protoc.
 	_ "google.golang.org/genproto/googleapis/api/annotations"
@@ -83,7 +79,7 @@ func main() {
 	defer os.RemoveAll(tmp)
 
 	setPath := filepath.Join(tmp, "imports.pb")
-	if err := writeImportSet(setPath); err != nil {
+	if err := descset.Write(setPath, importRoots...); err != nil {
 		log.Fatal(err)
 	}
 	genGo, genGRPC, err := buildPlugins(tmp)
@@ -119,37 +115,6 @@ func main() {
 			log.Fatalf("protoc %s: %v", strings.Join(files, " "), err)
 		}
 	}
-}
-
-// writeImportSet writes the import roots and their dependencies, in
-// dependency order, as a FileDescriptorSet.
-func writeImportSet(path string) error {
-	var set descriptorpb.FileDescriptorSet
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		imports := fd.Imports()
-		for i := 0; i < imports.Len(); i++ {
-			add(imports.Get(i).FileDescriptor)
-		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
-	}
-	for _, name := range importRoots {
-		fd, err := protoregistry.GlobalFiles.FindFileByPath(name)
-		if err != nil {
-			return fmt.Errorf("descriptor for %s is not linked in: %w", name, err)
-		}
-		add(fd)
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&set)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
 }
 
 // buildPlugins builds protoc-gen-go at the protobuf version this module

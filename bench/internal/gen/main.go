@@ -13,11 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
+	"github.com/duetrpc/duet/internal/descset"
 
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	_ "google.golang.org/protobuf/types/known/timestamppb"
@@ -33,7 +29,7 @@ func main() {
 	defer os.RemoveAll(tmp)
 
 	set := filepath.Join(tmp, "imports.pb")
-	if err := writeImportSet(set, "google/api/annotations.proto", "google/protobuf/timestamp.proto"); err != nil {
+	if err := descset.Write(set, "google/api/annotations.proto", "google/protobuf/timestamp.proto"); err != nil {
 		log.Fatal(err)
 	}
 	// Built from the module versions this go.mod requires, so go.sum pins them.
@@ -63,35 +59,4 @@ func run(dir, name string, args ...string) {
 	if err := cmd.Run(); err != nil {
 		log.Fatalf("%s %v: %v", name, args, err)
 	}
-}
-
-// writeImportSet writes roots and their dependencies, in dependency order,
-// as a FileDescriptorSet.
-func writeImportSet(path string, roots ...string) error {
-	var set descriptorpb.FileDescriptorSet
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		imports := fd.Imports()
-		for i := 0; i < imports.Len(); i++ {
-			add(imports.Get(i).FileDescriptor)
-		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
-	}
-	for _, name := range roots {
-		fd, err := protoregistry.GlobalFiles.FindFileByPath(name)
-		if err != nil {
-			return err
-		}
-		add(fd)
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&set)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
 }

@@ -1,0 +1,48 @@
+// Package descset writes the descriptors linked into a program as a
+// FileDescriptorSet, so that protoc can compile protos that import them
+// (--descriptor_set_in) without their .proto source in the repository.
+// The code generators of the root module and of the bench module use it.
+package descset
+
+import (
+	"fmt"
+	"os"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// Write writes the files at the given import paths ("google/api/http.proto")
+// and everything they import, dependencies first, to path. Each file must be
+// linked into the program, usually by a blank import of its Go package.
+func Write(path string, roots ...string) error {
+	var set descriptorpb.FileDescriptorSet
+	seen := map[string]bool{}
+	var add func(fd protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		imports := fd.Imports()
+		for i := 0; i < imports.Len(); i++ {
+			add(imports.Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	for _, name := range roots {
+		fd, err := protoregistry.GlobalFiles.FindFileByPath(name)
+		if err != nil {
+			return fmt.Errorf("descriptor for %s is not linked in: %w", name, err)
+		}
+		add(fd)
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&set)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
