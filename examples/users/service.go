@@ -52,12 +52,7 @@ func (s *service) ListUsers(ctx context.Context, req *userspb.ListUsersRequest) 
 		return nil, storeError("user", "", err)
 	}
 	resp := &userspb.ListUsersResponse{}
-	if len(users) > page.Size {
-		users = users[:page.Size]
-		last, _ := key(users[len(users)-1].Id)
-		resp.NextPageToken = s.pages.Next(page, pagination.IntKey(last))
-	}
-	resp.Users = users
+	resp.Users, resp.NextPageToken = trim(s, page, users, (*userspb.User).GetId)
 	return resp, nil
 }
 
@@ -172,12 +167,7 @@ func (s *service) ListOrders(ctx context.Context, req *userspb.ListOrdersRequest
 		return nil, storeError("user", req.GetUserId(), err)
 	}
 	resp := &userspb.ListOrdersResponse{}
-	if len(orders) > page.Size {
-		orders = orders[:page.Size]
-		last, _ := key(orders[len(orders)-1].Id)
-		resp.NextPageToken = s.pages.Next(page, pagination.IntKey(last))
-	}
-	resp.Orders = orders
+	resp.Orders, resp.NextPageToken = trim(s, page, orders, (*userspb.Order).GetId)
 	return resp, nil
 }
 
@@ -246,6 +236,17 @@ func validateUser(prefix string, u *userspb.User) error {
 func validEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
+}
+
+// trim cuts rows, fetched as one more than a page, to the page and returns
+// the token of the next page: "" when the extra row did not come back.
+func trim[T any](s *service, page pagination.Page, rows []T, id func(T) string) ([]T, string) {
+	if len(rows) <= page.Size {
+		return rows, ""
+	}
+	rows = rows[:page.Size]
+	last, _ := key(id(rows[len(rows)-1]))
+	return rows, s.pages.Next(page, pagination.IntKey(last))
 }
 
 // cursor decodes the keyset cursor of a page: the id of the last item of
