@@ -253,7 +253,7 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 // the path or body.
 func (r *route) boundPrefix(name string) bool {
 	for b := range r.bound {
-		if name == b || strings.HasPrefix(name, b+".") {
+		if strings.HasPrefix(name, b) && (len(name) == len(b) || name[len(b)] == '.') {
 			return true
 		}
 	}

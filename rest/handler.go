@@ -75,12 +75,18 @@ type method struct {
 
 // route is one HTTP binding of a method.
 type route struct {
-	m            *method
-	verb         string // HTTP method
-	tmpl         *httprule.Template
-	pathFields   [][]protoreflect.FieldDescriptor // per template variable
-	body         string
-	bodyField    []protoreflect.FieldDescriptor // nil for "*" and no body
+	m          *method
+	verb       string // HTTP method
+	tmpl       *httprule.Template
+	pathFields [][]protoreflect.FieldDescriptor // per template variable
+	body       string
+	bodyField  protoreflect.FieldDescriptor // the top-level body field; nil for "*" and no body
+	// bodyHTTPBody is set when bodyField is a google.api.HttpBody: the
+	// request body is its raw bytes, of any content type.
+	bodyHTTPBody bool
+	// maskField is the request's FieldMask field that a PATCH without one
+	// gets filled from the body's members; nil for other verbs.
+	maskField    protoreflect.FieldDescriptor
 	responseBody protoreflect.FieldDescriptor
 	bound        map[string]bool // field paths taken by path or body
 }
@@ -235,8 +241,18 @@ func (h *Handler) addRule(m *method, rule *annotations.HttpRule, top bool) error
 		if len(fds) != 1 {
 			return fmt.Errorf("%s: body %q must be a top-level field", m.fullName, r.body)
 		}
-		r.bodyField = fds
+		r.bodyField = fds[0]
+		r.bodyHTTPBody = !fds[0].IsList() && fds[0].Message() != nil && fds[0].Message().FullName() == "google.api.HttpBody"
 		r.bound[r.body] = true
+	}
+	if verb == http.MethodPatch {
+		fields := in.Fields()
+		for i := 0; i < fields.Len(); i++ {
+			if fd := fields.Get(i); fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask" && !fd.IsList() {
+				r.maskField = fd
+				break
+			}
+		}
 	}
 	if rb := rule.GetResponseBody(); rb != "" {
 		fd := m.desc.Output().Fields().ByName(protoreflect.Name(rb))

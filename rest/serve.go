@@ -271,8 +271,8 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 		}
 		return h.fillMask(msg, body, rt)
 	}
-	fd := rt.bodyField[0]
-	if fd.Message() != nil && fd.Message().FullName() == "google.api.HttpBody" && !fd.IsList() {
+	fd := rt.bodyField
+	if rt.bodyHTTPBody {
 		hb := &httpbody.HttpBody{ContentType: r.Header.Get("Content-Type"), Data: body}
 		msg.Set(fd, protoreflect.ValueOfMessage(hb.ProtoReflect()))
 		return nil
@@ -304,17 +304,7 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 // the client sent none (AIP-134): a partial update touches only what the
 // client wrote.
 func (h *Handler) fillMask(msg protoreflect.Message, body []byte, rt *route) error {
-	if rt.verb != http.MethodPatch {
-		return nil
-	}
-	var maskField protoreflect.FieldDescriptor
-	fields := msg.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ {
-		if fd := fields.Get(i); fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask" && !fd.IsList() {
-			maskField = fd
-			break
-		}
-	}
+	maskField := rt.maskField
 	if maskField == nil || msg.Has(maskField) {
 		return nil
 	}
@@ -324,7 +314,7 @@ func (h *Handler) fillMask(msg protoreflect.Message, body []byte, rt *route) err
 	}
 	target := msg.Descriptor()
 	if rt.bodyField != nil {
-		target = rt.bodyField[0].Message()
+		target = rt.bodyField.Message()
 	}
 	mask := &fieldmaskpb.FieldMask{}
 	collectPaths(target, obj, "", &mask.Paths)
@@ -408,7 +398,7 @@ func itoa(n int64) string {
 // checkContentType admits JSON (and a missing Content-Type) for JSON
 // bodies, NDJSON for client streams, anything for HttpBody.
 func checkContentType(r *http.Request, rt *route) error {
-	if rt.m.httpBodyIn && rt.body == "*" || bodyIsHTTPBody(rt) {
+	if rt.m.httpBodyIn && rt.body == "*" || rt.bodyHTTPBody {
 		return nil
 	}
 	ct := r.Header.Get("Content-Type")
@@ -426,10 +416,6 @@ func checkContentType(r *http.Request, rt *route) error {
 	}
 	return httpProblem(http.StatusUnsupportedMediaType, codes.InvalidArgument,
 		"Content-Type "+ct+" is not supported; send application/json")
-}
-
-func bodyIsHTTPBody(rt *route) bool {
-	return rt.bodyField != nil && rt.bodyField[0].Message() != nil && rt.bodyField[0].Message().FullName() == "google.api.HttpBody"
 }
 
 // produces names what a route answers with, for 406 problems.
