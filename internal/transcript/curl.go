@@ -1,0 +1,72 @@
+package transcript
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Send makes c's request to base+url (url is c.URL, or a copy the caller
+// has rewritten) through client, with c's method and headers, and body as
+// the request body (c.Body, -d, when body is nil), and checks the
+// response's status line and the headers the README shows with
+// [CheckHead]. The caller reads and closes the response body.
+func Send(t *testing.T, client *http.Client, base, url string, c Call, body io.Reader) *http.Response {
+	t.Helper()
+	if body == nil && c.Body != "" {
+		body = strings.NewReader(c.Body)
+	}
+	req, err := http.NewRequest(c.Method, base+url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = c.Header.Clone()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	CheckHead(t, c, resp)
+	return resp
+}
+
+var entityTag = regexp.MustCompile(`^(W/)?"[^"]*"$`)
+
+// CheckHead checks that resp has the status line and headers the README
+// shows for c. What varies from run to run is checked for its shape: Date
+// not at all, an ETag as an entity tag, the Content-Length of protojson
+// bodies not at all (protojson varies its whitespace on purpose).
+// Transfer-Encoding is compared with what net/http decoded.
+func CheckHead(t *testing.T, c Call, resp *http.Response) {
+	t.Helper()
+	if got := resp.Proto + " " + resp.Status; got != c.Status {
+		t.Errorf("status line %q, README shows %q", got, c.Status)
+	}
+	for _, h := range c.Shown {
+		got := resp.Header.Get(h[0])
+		switch h[0] {
+		case "Date":
+			continue
+		case "Etag":
+			if !entityTag.MatchString(got) {
+				t.Errorf("ETag %q is not an entity tag", got)
+			}
+			continue
+		case "Transfer-Encoding":
+			got = strings.Join(resp.TransferEncoding, ", ")
+		case "Content-Length":
+			if resp.Header.Get("Content-Type") == "application/json" {
+				continue
+			}
+			got = ""
+			if resp.ContentLength >= 0 {
+				got = strconv.FormatInt(resp.ContentLength, 10)
+			}
+		}
+		if got != h[1] {
+			t.Errorf("%s: %q, README shows %q", h[0], got, h[1])
+		}
+	}
+}
