@@ -14,7 +14,7 @@ import (
 // the request body (c.Body, -d, when body is nil), and checks the
 // response's status line and the headers the README shows with
 // [CheckHead]. The caller reads and closes the response body.
-func Send(t *testing.T, client *http.Client, base, url string, c Call, body io.Reader) *http.Response {
+func Send(t testing.TB, client *http.Client, base, url string, c Call, body io.Reader) *http.Response {
 	t.Helper()
 	if body == nil && c.Body != "" {
 		body = strings.NewReader(c.Body)
@@ -39,7 +39,7 @@ var entityTag = regexp.MustCompile(`^(W/)?"[^"]*"$`)
 // not at all, an ETag as an entity tag, the Content-Length of protojson
 // bodies not at all (protojson varies its whitespace on purpose).
 // Transfer-Encoding is compared with what net/http decoded.
-func CheckHead(t *testing.T, c Call, resp *http.Response) {
+func CheckHead(t testing.TB, c Call, resp *http.Response) {
 	t.Helper()
 	if got := resp.Proto + " " + resp.Status; got != c.Status {
 		t.Errorf("status line %q, README shows %q", got, c.Status)

@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -94,5 +95,48 @@ func TestParseOutput(t *testing.T) {
 	}
 	if _, err := ParseOutput([]string{"{", `  "a": 1`}); err == nil {
 		t.Error("unterminated JSON: no error")
+	}
+}
+
+// recorder is a testing.TB that keeps the errors reported to it.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+func TestCheckHead(t *testing.T) {
+	resp := &http.Response{Proto: "HTTP/1.1", Status: "200 OK", ContentLength: 12,
+		TransferEncoding: nil, Header: http.Header{
+			"Content-Type": {"text/plain"}, "Etag": {`"abc"`}, "Date": {"Thu, 26 Nov 2026 00:00:00 GMT"},
+		}}
+	for _, tt := range []struct {
+		name   string
+		status string
+		shown  [][2]string
+		errs   int
+	}{
+		{"equal", "HTTP/1.1 200 OK", [][2]string{{"Content-Type", "text/plain"}, {"Content-Length", "12"}}, 0},
+		{"dates and etags vary", "HTTP/1.1 200 OK", [][2]string{{"Date", "Wed, 25 Nov 2026 08:55:48 GMT"}, {"Etag", `"other"`}}, 0},
+		{"status", "HTTP/1.1 201 Created", nil, 1},
+		{"header", "HTTP/1.1 200 OK", [][2]string{{"Content-Type", "application/json"}}, 1},
+		{"length", "HTTP/1.1 200 OK", [][2]string{{"Content-Length", "13"}}, 1},
+		{"chunked", "HTTP/1.1 200 OK", [][2]string{{"Transfer-Encoding", "chunked"}}, 1},
+	} {
+		r := &recorder{TB: t}
+		CheckHead(r, Call{Status: tt.status, Shown: tt.shown}, resp)
+		if len(r.errs) != tt.errs {
+			t.Errorf("%s: errors %q, want %d", tt.name, r.errs, tt.errs)
+		}
+	}
+	bad := &http.Response{Proto: "HTTP/1.1", Status: "200 OK", Header: http.Header{"Etag": {"abc"}}}
+	r := &recorder{TB: t}
+	CheckHead(r, Call{Status: "HTTP/1.1 200 OK", Shown: [][2]string{{"Etag", `"abc"`}}}, bad)
+	if len(r.errs) != 1 {
+		t.Errorf("an unquoted ETag: errors %q, want 1", r.errs)
 	}
 }
