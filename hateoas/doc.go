@@ -1,6 +1,16 @@
 // Package hateoas builds hypermedia links and renders them: as HAL
-// (_links, _embedded), as the links array of {rel, href, method} that the
-// article this SDK started from uses, and as RFC 8288 Link headers.
+// (_links, _embedded; draft-kelly-json-hal,
+// https://datatracker.ietf.org/doc/html/draft-kelly-json-hal), as a
+// "links" array of {rel, href, method} objects, and as RFC 8288 Link
+// headers (https://www.rfc-editor.org/rfc/rfc8288).
+//
+// Links are how a REST API meets the hypermedia constraint of REST
+// ("hypermedia as the engine of application state", Fielding's
+// dissertation, section 5.1.5,
+// https://ics.uci.edu/~fielding/pubs/dissertation/rest_arch_style.htm):
+// a response names the actions and resources a client may follow next, so
+// the client follows links instead of building URLs. Relation names follow
+// RFC 8288 (self, next, first, …) or are the API's own (update, orders).
 //
 // Links to a method's route are built by reverse routing ([RouteOf],
 // [Route.Link]): the method's google.api.http path template is expanded

@@ -29,8 +29,9 @@ type Link struct {
 type Style int
 
 const (
-	// Array adds "links": [{"rel", "href", "method"}, …], the shape of the
-	// article this SDK started from.
+	// Array adds "links": [{"rel", "href", "method"}, …]: one object per
+	// link, in order, the method telling clients which HTTP method the
+	// action takes.
 	Array Style = iota
 	// HAL adds "_links": {rel: {"href", …}} (an array where a rel repeats),
 	// as draft-kelly-json-hal defines.

@@ -1,4 +1,5 @@
-// Package pagination implements AIP-158 pagination: opaque page tokens
+// Package pagination implements AIP-158 pagination
+// (https://google.aip.dev/158): opaque page tokens
 // that are tamper-proof, expiring, stateless and bound to the query, and
 // the page-size rules, for gRPC and REST alike.
 //

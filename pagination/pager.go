@@ -142,8 +142,8 @@ func IntKey(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 // ParseIntKey decodes an [IntKey].
 func ParseIntKey(b []byte) (int64, error) { return strconv.ParseInt(string(b), 10, 64) }
 
-// Offset turns a legacy page number and limit (the article's
-// ?page=2&limit=20, pages counted from 1) into an offset and a size under
+// Offset turns a legacy page number and limit (?page=2&limit=20, pages
+// counted from 1, as many existing REST APIs take them) into an offset and a size under
 // the policy. Prefer cursors: offsets skip or repeat items while the data
 // changes.
 func (s Sizes) Offset(page, limit int64) (offset, size int, err error) {

@@ -1,4 +1,5 @@
-// Package problem implements RFC 9457 problem details for HTTP APIs and
+// Package problem implements RFC 9457 problem details for HTTP APIs
+// (https://www.rfc-editor.org/rfc/rfc9457) and
 // maps them, both ways and without loss, to gRPC statuses with the standard
 // google.rpc error details.
 //

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// chunkSize is the largest chunk DownloadFile sends: 64 KiB, as in the
-// article, well under gRPC's default 4 MiB message limit.
+// chunkSize is the largest chunk DownloadFile sends: 64 KiB, a common
+// choice for streaming files over gRPC, well under gRPC's default 4 MiB message limit.
 const chunkSize = 64 << 10
 
 // service stores files under dir. Memory use does not depend on file size:

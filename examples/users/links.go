@@ -10,7 +10,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// The article's hypermedia controls. Each link is built from the
+// The hypermedia controls of users and orders (REST's hypermedia
+// constraint). Each link is built from the
 // google.api.http rule of the method it points at (reverse routing), so a
 // link can never point where the server does not route. REST adds "self"
 // (from GetUser/GetOrder) and, on lists, "next" and "first" by itself.

@@ -1,4 +1,4 @@
-// Command users serves the article's users/orders API as REST/JSON, gRPC
+// Command users serves a users/orders API as REST/JSON, gRPC
 // and gRPC-Web on one port, from one implementation of users.proto.
 //
 //	go run ./examples/users
@@ -61,7 +61,7 @@ func main() {
 var openAPIOptions = rest.OpenAPIOptions{
 	Title:       "Users API",
 	Version:     "1.0.0",
-	Description: "The article's users/orders API, served as REST/JSON, gRPC and gRPC-Web from one implementation.",
+	Description: "A users/orders API, served as REST/JSON, gRPC and gRPC-Web from one implementation.",
 	Bearer:      true,
 }
 

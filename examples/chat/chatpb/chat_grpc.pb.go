@@ -1,4 +1,4 @@
-// The article's ChatService, broadcasting to every member of a room.
+// A chat service, broadcasting to every member of a room.
 // gRPC clients use the bidirectional Chat; browsers, which cannot stream
 // requests, Subscribe (server-sent events over REST) and Send with fetch.
 

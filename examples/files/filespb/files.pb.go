@@ -1,4 +1,4 @@
-// The article's FileService. Over gRPC, files travel as streams of chunks;
+// A file service. Over gRPC, files travel as streams of chunks;
 // over REST, the same methods take and return raw bytes because the
 // messages are google.api.HttpBody, so `curl -T` and `curl -O` just work.
 
