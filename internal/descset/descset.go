@@ -1,7 +1,9 @@
-// Package descset writes the descriptors linked into a program as a
-// FileDescriptorSet, so that protoc can compile protos that import them
-// (--descriptor_set_in) without their .proto source in the repository.
-// The code generators of the root module and of the bench module use it.
+// Package descset writes the descriptors linked into a program, so that
+// protoc can compile protos that import them without their .proto source
+// in the repository: as a FileDescriptorSet (--descriptor_set_in, [Write])
+// or as .proto source rebuilt from the descriptors (-I, [WriteSources]).
+// The code generators of the root and bench modules and the protoimports
+// command use it.
 package descset
 
 import (
@@ -19,7 +21,25 @@ import (
 // and everything they import, dependencies first, to path. Each file must be
 // linked into the program, usually by a blank import of its Go package.
 func Write(path string, roots ...string) error {
+	files, err := closure(roots)
+	if err != nil {
+		return err
+	}
 	var set descriptorpb.FileDescriptorSet
+	for _, fd := range files {
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&set)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// closure returns the linked files at the given import paths and everything
+// they import, each file after its imports.
+func closure(roots []string) ([]protoreflect.FileDescriptor, error) {
+	var files []protoreflect.FileDescriptor
 	seen := map[string]bool{}
 	var add func(fd protoreflect.FileDescriptor)
 	add = func(fd protoreflect.FileDescriptor) {
@@ -31,18 +51,14 @@ func Write(path string, roots ...string) error {
 		for i := 0; i < imports.Len(); i++ {
 			add(imports.Get(i).FileDescriptor)
 		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+		files = append(files, fd)
 	}
 	for _, name := range roots {
 		fd, err := protoregistry.GlobalFiles.FindFileByPath(name)
 		if err != nil {
-			return fmt.Errorf("descriptor for %s is not linked in: %w", name, err)
+			return nil, fmt.Errorf("descriptor for %s is not linked in: %w", name, err)
 		}
 		add(fd)
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&set)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	return files, nil
 }
