@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/duetrpc/duet/hateoas"
+	"github.com/duetrpc/duet/internal/budget"
 )
 
 // Option configures a [Handler].
@@ -37,6 +38,11 @@ type config struct {
 	linkStyle      hateoas.Style
 	noSelf         bool
 	hypermedia     bool
+	// Limits and timeouts, in limits.go.
+	budget       *budget.Bytes
+	budgetSet    bool
+	bodyTimeout  time.Duration
+	writeTimeout time.Duration
 }
 
 func defaultConfig() *config {
@@ -51,6 +57,9 @@ func defaultConfig() *config {
 		headerPrefixes: []string{"grpc-metadata-"},
 		rules:          map[string][]*annotations.HttpRule{},
 		cacheControl:   map[string]string{},
+		budget:         budget.New(DefaultBodyBudget),
+		bodyTimeout:    DefaultBodyTimeout,
+		writeTimeout:   DefaultWriteTimeout,
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
-	"io"
 	"mime"
 	"net/http"
 	"sort"
@@ -215,11 +214,13 @@ func writeMetadata(h http.Header, header, trailer metadata.MD) {
 func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, c *unaryCall) {
 	r, rt := c.r, c.rt
 	if rt.body != "" {
-		var err error
-		if c.body, err = h.readBody(r, rt); err != nil {
+		body, held, err := h.readBody(w, r, rt)
+		defer h.budgetFor(r.Context()).Give(held)
+		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
+		c.body = body
 	}
 	ts := &c.ts
 	ts.method = rt.m.fullName
@@ -358,31 +359,18 @@ func removePath(paths []string, p string) []string {
 }
 
 // readBody reads a unary request body up to the limit and checks its
-// content type.
-func (h *Handler) readBody(r *http.Request, rt *route) ([]byte, error) {
+// content type. held is what the body took from the body budget, which
+// the caller gives back when the call is done.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, rt *route) (body []byte, held int64, err error) {
 	if err := checkContentType(r, rt); err != nil {
-		return nil, err
+		closeAfter(w, r)
+		return nil, 0, err
 	}
 	if r.ContentLength > h.cfg.maxBody {
-		return nil, tooLarge(h.cfg.maxBody)
+		closeAfter(w, r)
+		return nil, 0, tooLarge(h.cfg.maxBody)
 	}
-	if r.ContentLength > 0 {
-		// The length is known and net/http stops the body there: one
-		// exact allocation.
-		b := make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, b); err != nil {
-			return nil, status.Error(codes.Canceled, "reading the request body: "+err.Error())
-		}
-		return b, nil
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, h.cfg.maxBody+1))
-	if err != nil {
-		return nil, status.Error(codes.Canceled, "reading the request body: "+err.Error())
-	}
-	if int64(len(b)) > h.cfg.maxBody {
-		return nil, tooLarge(h.cfg.maxBody)
-	}
-	return b, nil
+	return h.readAll(w, r, h.budgetFor(r.Context()))
 }
 
 func tooLarge(limit int64) error {
@@ -523,10 +511,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 			return
 		}
 	}
-	w.WriteHeader(httpStatus)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	h.writeResponse(w, r, httpStatus, body)
 }
 
 // jsonContentType is shared by every JSON response to save an allocation

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -127,11 +128,10 @@ func (s *httpStream) SendMsg(m any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.start()
-	if _, err := s.w.Write(frame); err != nil {
-		return status.Error(codes.Unavailable, "client went away")
+	if err := s.h.writeMessage(s.w, s.rc, frame); err != nil {
+		return status.Error(codes.Unavailable, "client went away or stopped reading")
 	}
 	s.sent++
-	_ = s.rc.Flush()
 	return nil
 }
 
@@ -189,6 +189,11 @@ func (s *httpStream) RecvMsg(m any) error {
 		}
 		s.mu.Unlock()
 	}
+	if !s.rt.m.streaming.ServerStreams {
+		// A client stream: each message must arrive in time. (A
+		// bidirectional client may rightly be silent for long.)
+		defer s.h.readDeadline(s.rc)()
+	}
 	if s.rt.m.httpBodyIn {
 		buf := make([]byte, chunkSize)
 		n, err := io.ReadFull(s.in, buf)
@@ -197,7 +202,7 @@ func (s *httpStream) RecvMsg(m any) error {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				return io.EOF
 			}
-			return status.Error(codes.Canceled, "reading the request body: "+err.Error())
+			return s.h.bodyError(s.w, s.r, err)
 		}
 		hb := msg.(*httpbody.HttpBody)
 		hb.ContentType = s.r.Header.Get("Content-Type")
@@ -239,10 +244,10 @@ func (s *httpStream) readLine() ([]byte, error) {
 				}
 				return nil, io.EOF
 			}
-			if s.ctx.Err() != nil {
+			if s.ctx.Err() != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 				return nil, status.FromContextError(s.ctx.Err()).Err()
 			}
-			return nil, status.Error(codes.Canceled, "reading the request body: "+err.Error())
+			return nil, s.h.bodyError(s.w, s.r, err)
 		}
 		line = append(line, chunk...)
 		if int64(len(line)) > s.h.cfg.maxBody {
@@ -268,6 +273,7 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	if sd.ClientStreams {
 		if err := checkContentType(r, rt); err != nil {
+			closeAfter(w, r)
 			h.writeError(w, r, err)
 			return
 		}
@@ -278,7 +284,8 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 			_ = s.rc.EnableFullDuplex()
 		}
 	} else if rt.body != "" {
-		b, err := h.readBody(r, rt)
+		b, held, err := h.readBody(w, r, rt)
+		defer h.budgetFor(r.Context()).Give(held)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -315,6 +322,9 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 		return
 	}
 	if !s.started {
+		if sd.ClientStreams {
+			closeAfter(w, r) // the rest of the body is not read
+		}
 		writeMetadata(w.Header(), s.ts.header, s.ts.trailer)
 		h.writeError(w, r, err)
 		return
@@ -332,9 +342,10 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 	if mErr != nil {
 		return
 	}
-	_, _ = w.Write(s.frame(b, "error"))
-	_ = s.rc.Flush()
+	_ = h.writeMessage(w, s.rc, s.frame(b, "error"))
 }
+
+var heartbeatFrame = []byte(": heartbeat\n\n")
 
 func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
 	t := time.NewTicker(every)
@@ -348,10 +359,7 @@ func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
 		case <-t.C:
 			s.mu.Lock()
 			s.start()
-			_, err := io.WriteString(s.w, ": heartbeat\n\n")
-			if err == nil {
-				_ = s.rc.Flush()
-			}
+			_ = s.h.writeMessage(s.w, s.rc, heartbeatFrame)
 			s.mu.Unlock()
 		}
 	}

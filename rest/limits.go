@@ -1,0 +1,179 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/duetrpc/duet/internal/budget"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Defaults of the limits and timeouts below; the README's "Operating
+// duet" lists them all.
+const (
+	// DefaultBodyBudget is the bytes that all the request bodies a
+	// Handler is reading may hold in memory at once.
+	DefaultBodyBudget = 64 << 20
+	// DefaultBodyTimeout is how long a unary request body, or one message
+	// (or 64 KiB chunk) of a client stream, may take to arrive.
+	DefaultBodyTimeout = 60 * time.Second
+	// DefaultWriteTimeout is how long writing a unary response, or one
+	// message of a server stream, may take.
+	DefaultWriteTimeout = 30 * time.Second
+)
+
+// WithBodyBudget bounds the bytes that the request bodies being read
+// hold in memory at once, together (default [DefaultBodyBudget]). Bodies
+// grow only as their bytes arrive, never from a declared Content-Length;
+// a body that would take the total past n is refused with 503 and
+// code RESOURCE_EXHAUSTED, so that many concurrent slow bodies cannot
+// grow the heap. Zero or less means no bound. Inside a duet.Server the
+// server's budget, shared with gRPC-Web, applies unless this is given.
+func WithBodyBudget(n int64) Option {
+	return optionFunc(func(c *config) { c.budget, c.budgetSet = budget.New(n), true })
+}
+
+// WithBodyTimeout sets how long a unary request body may take to arrive
+// in full, and how long each message (or 64 KiB HttpBody chunk) of a
+// client stream may take (default [DefaultBodyTimeout]); a slower body is
+// answered 408. Bidirectional streams have no such bound, since their
+// clients may rightly be silent. Zero means no bound.
+func WithBodyTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.bodyTimeout = d })
+}
+
+// WithWriteTimeout sets how long writing a unary response, or one
+// message (event, line or HttpBody chunk) of a server stream, may take
+// (default [DefaultWriteTimeout]). A client that stops reading is
+// dropped when it passes: the connection (HTTP/1.1) or the stream
+// (HTTP/2) is reset and the handler's next send fails. Zero means no
+// bound.
+func WithWriteTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.writeTimeout = d })
+}
+
+// budgetFor is the budget a request's body draws on: the handler's own
+// when configured, else the one a duet.Server put in the request's
+// context, else the default.
+func (h *Handler) budgetFor(ctx context.Context) *budget.Bytes {
+	if !h.cfg.budgetSet {
+		if b := budget.FromContext(ctx); b != nil {
+			return b
+		}
+	}
+	return h.cfg.budget
+}
+
+// readAll reads a request body within the per-body limit, the shared
+// budget and the body timeout. held is what the body took from budget b,
+// to give back when the call is done with the bytes.
+func (h *Handler) readAll(w http.ResponseWriter, r *http.Request, b *budget.Bytes) (body []byte, held int64, err error) {
+	if d := h.cfg.bodyTimeout; d > 0 {
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(d)) == nil {
+			// Cleared once read: on HTTP/1.1 the deadline is the
+			// connection's, and would otherwise end a handler that
+			// runs longer than it.
+			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+		}
+	}
+	body, held, err = budget.Read(r.Body, h.cfg.maxBody, r.ContentLength, b)
+	if err != nil {
+		return nil, held, h.bodyError(w, r, err)
+	}
+	return body, held, nil
+}
+
+// bodyError turns a failure to read a request body into the problem the
+// client gets.
+func (h *Handler) bodyError(w http.ResponseWriter, r *http.Request, err error) error {
+	closeAfter(w, r)
+	switch {
+	case errors.Is(err, budget.ErrTooLarge):
+		return tooLarge(h.cfg.maxBody)
+	case errors.Is(err, budget.ErrExhausted):
+		w.Header().Set("Retry-After", "1")
+		return httpProblem(http.StatusServiceUnavailable, codes.ResourceExhausted,
+			"the server is reading too many request bodies at once; retry shortly")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return httpProblem(http.StatusRequestTimeout, codes.DeadlineExceeded,
+			"the request body did not arrive within "+h.cfg.bodyTimeout.String())
+	case r.Context().Err() != nil:
+		return bodyCanceled(err)
+	}
+	// Malformed framing (a bad chunk size, a body shorter than its
+	// Content-Length): the client's fault, not a cancellation.
+	return httpProblem(http.StatusBadRequest, codes.InvalidArgument, "malformed request body: "+err.Error())
+}
+
+// writeResponse writes a unary response's head and body within the
+// write timeout. Content-Length is set so that the flush that bounds the
+// write does not turn the response chunked.
+func (h *Handler) writeResponse(w http.ResponseWriter, r *http.Request, httpStatus int, body []byte) {
+	if r.Method == http.MethodHead {
+		w.WriteHeader(httpStatus)
+		return
+	}
+	d := h.cfg.writeTimeout
+	if d <= 0 {
+		w.WriteHeader(httpStatus)
+		_, _ = w.Write(body)
+		return
+	}
+	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	rc := http.NewResponseController(w)
+	armed := rc.SetWriteDeadline(time.Now().Add(d)) == nil
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(body)
+	if armed {
+		_ = rc.Flush()
+		_ = rc.SetWriteDeadline(time.Time{})
+	}
+}
+
+// writeMessage writes one message of a stream and flushes it, within
+// the write timeout. The deadline is cleared after each message: an idle
+// stream is not a slow reader.
+func (h *Handler) writeMessage(w http.ResponseWriter, rc *http.ResponseController, frame []byte) error {
+	d := h.cfg.writeTimeout
+	armed := d > 0 && rc.SetWriteDeadline(time.Now().Add(d)) == nil
+	_, err := w.Write(frame)
+	if err == nil {
+		err = rc.Flush()
+	}
+	if armed {
+		_ = rc.SetWriteDeadline(time.Time{})
+	}
+	return err
+}
+
+// readDeadline bounds one read of a client stream's body; the returned
+// function clears it.
+func (h *Handler) readDeadline(rc *http.ResponseController) func() {
+	d := h.cfg.bodyTimeout
+	if d <= 0 || rc.SetReadDeadline(time.Now().Add(d)) != nil {
+		return func() {}
+	}
+	return func() { _ = rc.SetReadDeadline(time.Time{}) }
+}
+
+// bodyCanceled is the error of a body cut short by a client that went
+// away; nobody reads the answer.
+func bodyCanceled(err error) error {
+	return status.Error(codes.Canceled, "reading the request body: "+err.Error())
+}
+
+// closeAfter makes an HTTP/1.1 response that is answered before its
+// request body was read close the connection: net/http would otherwise
+// read up to 256 KiB of the unread body first, with no deadline, at the
+// client's pace.
+func closeAfter(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
+}

@@ -1,0 +1,214 @@
+package rest_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duetrpc/duet/rest"
+	"google.golang.org/grpc"
+)
+
+// rawServer serves h over HTTP/1.1 and reports every connection that
+// closes.
+func rawServer(t *testing.T, h http.Handler) (addr string, closed <-chan struct{}) {
+	t.Helper()
+	c := make(chan struct{}, 16)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), c
+}
+
+// smallBuffers makes the server's socket send buffers small, so that a
+// client that does not read blocks the server's writes after kilobytes,
+// not megabytes.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4 << 10)
+	}
+	return c, err
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// readProblem reads one response from conn and returns its status and
+// problem code.
+func readProblem(t *testing.T, conn net.Conn) (int, string) {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Code   string `json:"code"`
+		Detail string `json:"detail"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("body %q is not a problem: %v", b, err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	return resp.StatusCode, p.Code
+}
+
+// TestSlowBody: a body that does not arrive within the body timeout is
+// answered 408, instead of holding the handler forever.
+func TestSlowBody(t *testing.T) {
+	addr, _ := rawServer(t, newHandler(t, rest.WithBodyTimeout(200*time.Millisecond)))
+	conn := dial(t, addr)
+	fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+	// ...and nothing more.
+	st, code := readProblem(t, conn)
+	if st != http.StatusRequestTimeout || code != "DEADLINE_EXCEEDED" {
+		t.Errorf("got %d %s, want 408 DEADLINE_EXCEEDED", st, code)
+	}
+}
+
+// TestMalformedChunkedBody: broken chunked framing is the client's
+// fault: 400, not 499 CANCELLED.
+func TestMalformedChunkedBody(t *testing.T) {
+	addr, _ := rawServer(t, newHandler(t))
+	conn := dial(t, addr)
+	fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+	st, code := readProblem(t, conn)
+	if st != http.StatusBadRequest || code != "INVALID_ARGUMENT" {
+		t.Errorf("got %d %s, want 400 INVALID_ARGUMENT", st, code)
+	}
+}
+
+// TestBodyBudget: while one slow body holds the whole budget, another
+// body is refused with 503 RESOURCE_EXHAUSTED; once it is done, bodies
+// are read again.
+func TestBodyBudget(t *testing.T) {
+	addr, _ := rawServer(t, newHandler(t, rest.WithBodyBudget(16<<10)))
+	hog := dial(t, addr)
+	fmt.Fprintf(hog, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"name\":\"%s", strings.Repeat("x", 12<<10))
+	var st int
+	var code string
+	for i := 0; i < 100; i++ { // until the hog's bytes have been buffered
+		conn := dial(t, addr)
+		fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{\"id\":\"%s\"}", strings.Repeat("y", 10000-9))
+		st, code = readProblemOrOK(t, conn)
+		if st == http.StatusServiceUnavailable {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st != http.StatusServiceUnavailable || code != "RESOURCE_EXHAUSTED" {
+		t.Fatalf("got %d %s, want 503 RESOURCE_EXHAUSTED", st, code)
+	}
+	hog.Close()
+	for i := 0; i < 100; i++ { // until the server notices the hog left
+		conn := dial(t, addr)
+		fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{\"id\":\"%s\"}", strings.Repeat("y", 10000-9))
+		if st, _ = readProblemOrOK(t, conn); st == http.StatusOK {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("budget not given back: got %d", st)
+}
+
+func readProblemOrOK(t *testing.T, conn net.Conn) (int, string) {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Code string `json:"code"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &p)
+	return resp.StatusCode, p.Code
+}
+
+// TestWriteTimeoutUnary: a client that never reads a large response
+// loses its connection when the write timeout passes.
+func TestWriteTimeoutUnary(t *testing.T) {
+	addr, closed := rawServer(t, newHandler(t, rest.WithWriteTimeout(200*time.Millisecond), rest.WithMaxBodyBytes(64<<20)))
+	conn := dial(t, addr).(*net.TCPConn)
+	_ = conn.SetReadBuffer(4 << 10)
+	name := strings.Repeat("n", 1<<20) // more than loopback's socket buffers hold
+	fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"name\":\"%s\"}", len(name)+11, name)
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server still writes to a client that does not read")
+	}
+}
+
+// TestWriteTimeoutStream: a Server-Sent Events client that stops
+// reading is dropped: the handler's Send fails and it returns.
+func TestWriteTimeoutStream(t *testing.T) {
+	for _, accept := range []string{"text/event-stream", "application/x-ndjson"} {
+		t.Run(accept, func(t *testing.T) {
+			done := make(chan error, 1)
+			watch := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+				err := h(srv, ss)
+				done <- err
+				return err
+			}
+			addr, _ := rawServer(t, newHandler(t, rest.WithWriteTimeout(200*time.Millisecond), rest.WithStreamInterceptor(watch)))
+			conn := dial(t, addr).(*net.TCPConn)
+			_ = conn.SetReadBuffer(4 << 10)
+			fmt.Fprintf(conn, "GET /v1/tail?count=100000000 HTTP/1.1\r\nHost: x\r\nAccept: %s\r\n\r\n", accept)
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("the stream ended without an error")
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the server still streams to a client that does not read")
+			}
+		})
+	}
+}
+
+// TestSlowClientStream: a client stream whose next message does not
+// arrive in time ends with 408.
+func TestSlowClientStream(t *testing.T) {
+	addr, _ := rawServer(t, newHandler(t, rest.WithBodyTimeout(200*time.Millisecond)))
+	conn := dial(t, addr)
+	fmt.Fprintf(conn, "POST /v1/collect HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\na\r\n{\"s\":\"a\"}\n\r\n")
+	// The stream's error passes through the interceptors as a gRPC
+	// status, whose HTTP form is 504.
+	st, code := readProblem(t, conn)
+	if (st != http.StatusRequestTimeout && st != http.StatusGatewayTimeout) || code != "DEADLINE_EXCEEDED" {
+		t.Errorf("got %d %s, want 408 or 504 DEADLINE_EXCEEDED", st, code)
+	}
+}
