@@ -2,7 +2,7 @@
 // method, browsers the page at / (EventSource to receive, fetch to send),
 // all in the same rooms.
 //
-//	go run ./examples/chat
+//	go -C examples run ./chat
 //	open http://127.0.0.1:8082/
 package main
 

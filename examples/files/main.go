@@ -2,11 +2,11 @@
 // 64 KiB chunks and over REST as raw bytes, with memory use independent of
 // file size.
 //
-//	go run ./examples/files -data /tmp/files
+//	go -C examples run ./files -data /tmp/files
 //	curl -T big.bin -X POST localhost:8081/v1/files
 //	curl -o copy.bin localhost:8081/v1/files/<file_id>
 //	curl localhost:8081/openapi.json
-//	go run ./examples/files -openapi > files.openapi.json
+//	go -C examples run ./files -openapi > files.openapi.json
 package main
 
 import (

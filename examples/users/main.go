@@ -1,11 +1,11 @@
 // Command users serves a users/orders API as REST/JSON, gRPC
 // and gRPC-Web on one port, from one implementation of users.proto.
 //
-//	go run ./examples/users
+//	go -C examples run ./users
 //	curl -i localhost:8080/v1/users
 //	grpcurl -plaintext localhost:8080 list
 //	curl localhost:8080/openapi.json
-//	go run ./examples/users -openapi > users.openapi.json
+//	go -C examples run ./users -openapi > users.openapi.json
 package main
 
 import (
