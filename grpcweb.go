@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/duetrpc/duet/grpcx"
+	"github.com/duetrpc/duet/internal/budget"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -30,6 +32,10 @@ type grpcWeb struct {
 	unary   grpc.UnaryServerInterceptor
 	stream  grpc.StreamServerInterceptor
 	maxMsg  int
+	// Limits and timeouts (limits.go).
+	budget       *budget.Bytes
+	bodyTimeout  time.Duration
+	writeTimeout time.Duration
 }
 
 type webMethod struct {
@@ -63,13 +69,14 @@ const (
 
 // webWriter writes gRPC-Web frames, base64-encoding each in text mode.
 type webWriter struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	text    bool
-	mu      sync.Mutex
-	started bool
-	header  metadata.MD
-	trailer metadata.MD
+	w            http.ResponseWriter
+	writeTimeout time.Duration
+	rc           *http.ResponseController
+	text         bool
+	mu           sync.Mutex
+	started      bool
+	header       metadata.MD
+	trailer      metadata.MD
 }
 
 func (ww *webWriter) startLocked() {
@@ -102,10 +109,7 @@ func (ww *webWriter) frame(flag byte, payload []byte) error {
 		base64.StdEncoding.Encode(enc, buf)
 		buf = enc
 	}
-	if _, err := ww.w.Write(buf); err != nil {
-		return err
-	}
-	return ww.rc.Flush()
+	return writeFrame(ww.w, ww.rc, ww.writeTimeout, buf)
 }
 
 func encodeMetadataValue(k, v string) string {
@@ -249,7 +253,7 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respCT = "application/grpc-web-text+proto"
 	}
 	w.Header().Set("Content-Type", respCT)
-	ww := &webWriter{w: w, rc: http.NewResponseController(w), text: text}
+	ww := &webWriter{w: w, rc: http.NewResponseController(w), text: text, writeTimeout: g.writeTimeout}
 	if r.Method != http.MethodPost {
 		ww.finish(status.Error(codes.Unimplemented, "grpc-web: use POST"))
 		return
@@ -269,8 +273,14 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ww.finish(status.Error(codes.Unimplemented, "grpc-web: client and bidirectional streaming are not supported by the protocol"))
 		return
 	}
-	req, err := g.readRequest(r, text)
+	req, held, err := g.readRequest(ww.rc, r, text)
+	defer g.budget.Give(held)
 	if err != nil {
+		if r.ProtoMajor == 1 {
+			// Answered before the body was read: net/http would
+			// otherwise read what is left first, at the client's pace.
+			w.Header().Set("Connection", "close")
+		}
 		ww.finish(err)
 		return
 	}
@@ -325,37 +335,34 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // readRequest reads the single request frame.
-func (g *grpcWeb) readRequest(r *http.Request, text bool) ([]byte, error) {
+func (g *grpcWeb) readRequest(rc *http.ResponseController, r *http.Request, text bool) (req []byte, held int64, err error) {
 	limit := int64(g.maxMsg) + 5
 	if text {
 		limit = limit*4/3 + 8
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	raw, held, err := g.readAll(rc, r, limit)
 	if err != nil {
-		return nil, status.Error(codes.Canceled, "grpc-web: reading the request: "+err.Error())
-	}
-	if int64(len(raw)) > limit {
-		return nil, status.Errorf(codes.ResourceExhausted, "grpc-web: request exceeds the limit of %d bytes", g.maxMsg)
+		return nil, held, err
 	}
 	if text {
 		if raw, err = decodeChunks(raw); err != nil {
-			return nil, status.Error(codes.InvalidArgument, "grpc-web: request is not valid base64")
+			return nil, held, status.Error(codes.InvalidArgument, "grpc-web: request is not valid base64")
 		}
 	}
 	if len(raw) < 5 {
-		return nil, status.Error(codes.InvalidArgument, "grpc-web: missing or truncated request frame")
+		return nil, held, status.Error(codes.InvalidArgument, "grpc-web: missing or truncated request frame")
 	}
 	if raw[0]&0x01 != 0 {
-		return nil, status.Error(codes.Unimplemented, "grpc-web: compressed messages are not supported")
+		return nil, held, status.Error(codes.Unimplemented, "grpc-web: compressed messages are not supported")
 	}
 	if raw[0] != frameData {
-		return nil, status.Error(codes.InvalidArgument, "grpc-web: the request frame is not a data frame")
+		return nil, held, status.Error(codes.InvalidArgument, "grpc-web: the request frame is not a data frame")
 	}
 	n := binary.BigEndian.Uint32(raw[1:5])
 	if uint64(n) != uint64(len(raw)-5) {
-		return nil, status.Errorf(codes.InvalidArgument, "grpc-web: frame says %d bytes, body has %d", n, len(raw)-5)
+		return nil, held, status.Errorf(codes.InvalidArgument, "grpc-web: frame says %d bytes, body has %d", n, len(raw)-5)
 	}
-	return raw[5:], nil
+	return raw[5:], held, nil
 }
 
 // decodeChunks decodes base64 that may be several separately padded

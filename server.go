@@ -12,6 +12,7 @@ import (
 
 	"github.com/duetrpc/duet/grpcx"
 	"github.com/duetrpc/duet/health"
+	"github.com/duetrpc/duet/internal/budget"
 	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc"
 )
@@ -29,6 +30,10 @@ type Server struct {
 	cors     *CORS
 	drain    time.Duration
 	maxMsg   int
+	// Limits and timeouts (limits.go).
+	budget       *budget.Bytes
+	bodyTimeout  time.Duration
+	writeTimeout time.Duration
 
 	grpc *grpc.Server
 	rest *rest.Handler
@@ -45,7 +50,12 @@ type Server struct {
 
 // NewServer returns a Server with no services.
 func NewServer(opts ...Option) *Server {
-	s := &Server{maxMsg: 4 << 20}
+	s := &Server{
+		maxMsg:       4 << 20,
+		budget:       budget.New(DefaultBodyBudget),
+		bodyTimeout:  DefaultBodyTimeout,
+		writeTimeout: DefaultWriteTimeout,
+	}
 	def := grpcx.Server{}
 	s.unary, s.stream = def.UnaryInterceptors(), def.StreamInterceptors()
 	for _, o := range opts {
@@ -61,9 +71,12 @@ func NewServer(opts ...Option) *Server {
 		rest.WithUnaryInterceptor(s.unary...),
 		rest.WithStreamInterceptor(s.stream...),
 		rest.WithMaxBodyBytes(int64(s.maxMsg)),
+		rest.WithBodyTimeout(s.bodyTimeout),
+		rest.WithWriteTimeout(s.writeTimeout),
 	}, s.restOpts...)
 	s.rest = rest.NewHandler(ropts...)
-	s.web = &grpcWeb{methods: map[string]*webMethod{}, maxMsg: s.maxMsg}
+	s.web = &grpcWeb{methods: map[string]*webMethod{}, maxMsg: s.maxMsg,
+		budget: s.budget, bodyTimeout: s.bodyTimeout, writeTimeout: s.writeTimeout}
 	if len(s.unary) > 0 {
 		s.web.unary = chainUnary(s.unary)
 	}
@@ -78,7 +91,9 @@ func NewServer(opts ...Option) *Server {
 		}
 	}
 	s.mux.Handle("/", s.rest)
-	s.baseCtx, s.hardStop = context.WithCancel(context.Background())
+	// The REST handler finds the body budget it shares with gRPC-Web in
+	// every request's context.
+	s.baseCtx, s.hardStop = context.WithCancel(budget.NewContext(context.Background(), s.budget))
 	return s
 }
 

@@ -1,0 +1,219 @@
+package duet
+
+// The adversarial suite: clients that behave as an attacker would, on
+// real loopback connections, against a whole Server. Each test asserts
+// what must hold while they do: memory stays bounded, other clients keep
+// getting answers, and nothing leaks once they leave.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duetrpc/duet/internal/testpb"
+)
+
+type hostileKitchens struct {
+	testpb.UnimplementedKitchensServer
+}
+
+func (hostileKitchens) Echo(_ context.Context, k *testpb.Kitchen) (*testpb.Kitchen, error) {
+	return k, nil
+}
+
+func (hostileKitchens) GetKitchen(_ context.Context, r *testpb.GetKitchenRequest) (*testpb.Kitchen, error) {
+	return &testpb.Kitchen{Id: r.Id}, nil
+}
+
+// startHostile serves a Server with the kitchens service on loopback
+// and returns its address; the server is shut down when the test ends.
+func startHostile(t *testing.T, opts ...Option) (*Server, string) {
+	t.Helper()
+	srv := NewServer(opts...)
+	testpb.RegisterKitchensServer(srv, hostileKitchens{})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(lis) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	})
+	return srv, lis.Addr().String()
+}
+
+// stillAnswers checks that an ordinary client gets an ordinary answer.
+func stillAnswers(t *testing.T, addr string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + addr + "/v1/kitchens/k1")
+	if err != nil {
+		t.Fatalf("an ordinary client got no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"k1"`)) {
+		t.Fatalf("an ordinary client got %d %s", resp.StatusCode, b)
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// h2Stalled opens a cleartext HTTP/2 connection (prior knowledge) and
+// starts n streams that each declare a body of declared bytes and send
+// none of it: HEADERS without END_STREAM, then nothing. The frames are
+// written by hand, so that the client's own memory is no part of what
+// the test measures. Frames from the server are read and dropped.
+func h2Stalled(t *testing.T, addr string, n, declared int) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, c) }()
+	var b bytes.Buffer
+	b.WriteString("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+	frame := func(typ, flags byte, stream uint32, payload []byte) {
+		l := len(payload)
+		b.Write([]byte{byte(l >> 16), byte(l >> 8), byte(l), typ, flags,
+			byte(stream >> 24), byte(stream >> 16), byte(stream >> 8), byte(stream)})
+		b.Write(payload)
+	}
+	frame(0x4, 0, 0, nil) // SETTINGS
+	// HPACK literals without indexing; every length here is < 127.
+	var hb []byte
+	for _, kv := range [][2]string{
+		{":method", "POST"}, {":scheme", "http"}, {":path", "/v1/echo"}, {":authority", "x"},
+		{"content-type", "application/json"}, {"content-length", fmt.Sprint(declared)},
+	} {
+		hb = append(hb, 0, byte(len(kv[0])))
+		hb = append(hb, kv[0]...)
+		hb = append(hb, byte(len(kv[1])))
+		hb = append(hb, kv[1]...)
+	}
+	for i := 0; i < n; i++ {
+		frame(0x1, 0x4, uint32(2*i+1), hb) // HEADERS, END_HEADERS, no END_STREAM
+	}
+	if _, err := c.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// declaredHeapBound is what 1000 declared-but-unsent 4 MiB HTTP/2
+// bodies and 200 HTTP/1.1 ones may grow the server's heap by; the README
+// quotes it. Before bodies grew as bytes arrive, they took 4.8 GiB.
+const declaredHeapBound = 64 << 20
+
+// TestDeclaredButUnsentBodies: 1000 HTTP/2 streams (4 connections of
+// 250, Go's default stream limit) and 200 HTTP/1.1 connections that
+// declare a 4 MiB body and send none of it cost kilobytes each, not the
+// declared 4 MiB, and other clients are still served.
+func TestDeclaredButUnsentBodies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 1200 requests")
+	}
+	srv, addr := startHostile(t)
+	before := heapInUse()
+
+	const h2Conns, streamsPerConn, h1Conns = 4, 250, 200
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range h2Conns {
+		conns = append(conns, h2Stalled(t, addr, streamsPerConn, 4<<20))
+	}
+	for range h1Conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		fmt.Fprintf(c, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 4<<20)
+	}
+	// Wait until every body is being read: each holds its first
+	// allocation (4 KiB) from the budget.
+	const bodies = h2Conns*streamsPerConn + h1Conns
+	deadline := time.Now().Add(60 * time.Second)
+	for srv.budget.InUse() < bodies*4096 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d KiB of bodies being read after 60s", srv.budget.InUse()>>10)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("heap grew %d KiB for %d declared-but-unsent 4 MiB bodies", grown>>10, bodies)
+	if grown > declaredHeapBound {
+		t.Errorf("heap grew %d MiB, want under %d MiB", grown>>20, declaredHeapBound>>20)
+	}
+	stillAnswers(t, addr)
+}
+
+// TestBodyBudgetRefuses: with the budget held by slow bodies, another
+// body is refused with 503 RESOURCE_EXHAUSTED on REST and
+// RESOURCE_EXHAUSTED on gRPC-Web, while requests without bodies are
+// served.
+func TestBodyBudgetRefuses(t *testing.T) {
+	srv, addr := startHostile(t, WithBodyBudget(64<<10))
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	// Hogs: each sends 8 KiB of a declared 1 MiB body, then stalls.
+	for srv.budget.InUse() < 56<<10 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		fmt.Fprintf(c, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{\"name\":\"%s", strings.Repeat("x", 8<<10))
+		time.Sleep(10 * time.Millisecond)
+		if len(conns) > 100 {
+			t.Fatalf("budget in use %d after 100 hogs", srv.budget.InUse())
+		}
+	}
+	resp, err := http.Post("http://"+addr+"/v1/echo", "application/json", strings.NewReader(`{"id":"`+strings.Repeat("y", 20<<10)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !bytes.Contains(b, []byte("RESOURCE_EXHAUSTED")) || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("REST got %d %s (Retry-After %q), want 503 RESOURCE_EXHAUSTED with Retry-After", resp.StatusCode, b, resp.Header.Get("Retry-After"))
+	}
+	frame := make([]byte, 5+20<<10)
+	frame[3], frame[4] = byte((20<<10)>>8), 0
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/duet.test.v1.Kitchens/Echo", bytes.NewReader(frame))
+	req.Header.Set("Content-Type", "application/grpc-web+proto")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, []byte("grpc-status: 8")) {
+		t.Errorf("gRPC-Web got %q, want grpc-status: 8 (RESOURCE_EXHAUSTED)", b)
+	}
+	stillAnswers(t, addr)
+}
