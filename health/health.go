@@ -80,6 +80,7 @@ type Server struct {
 	draining bool
 	started  bool
 	stop     chan struct{}
+	drained  chan struct{} // closed by Shutdown, once every status is NOT_SERVING
 	wg       sync.WaitGroup
 	onReport func(Result)
 }
@@ -105,6 +106,7 @@ func New(checks []Check, opts ...Option) *Server {
 		services: map[string][]string{},
 		ready:    true,
 		stop:     make(chan struct{}),
+		drained:  make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -136,7 +138,7 @@ func (s *Server) AddService(name string, checks ...string) {
 // Register registers grpc.health.v1.Health on r, such as a *grpc.Server or
 // a duet.Server.
 func (s *Server) Register(r grpc.ServiceRegistrar) {
-	healthpb.RegisterHealthServer(r, s.grpc)
+	healthpb.RegisterHealthServer(r, service{Server: s.grpc, s: s})
 }
 
 // SetReady opens or closes the application's own readiness gate, for
@@ -157,6 +159,8 @@ func (s *Server) Start() {
 		return
 	}
 	s.started = true
+	// With no checks nothing else would publish: SERVING now.
+	s.publishLocked()
 	s.mu.Unlock()
 	for _, c := range s.checks {
 		s.wg.Add(1)
@@ -169,9 +173,13 @@ func (s *Server) Start() {
 // checks. Liveness still holds. Call it first in a graceful stop.
 func (s *Server) Shutdown() {
 	s.mu.Lock()
+	already := s.draining
 	s.draining = true
 	s.mu.Unlock()
 	s.grpc.Shutdown() // every service NOT_SERVING, and no more changes
+	if !already {
+		close(s.drained) // Watch streams end: NOT_SERVING, then UNAVAILABLE
+	}
 	s.Close()
 }
 
@@ -269,7 +277,7 @@ func (s *Server) publishLocked() {
 	overall := s.readyLocked()
 	s.grpc.SetServingStatus("", servingStatus(overall))
 	for name, deps := range s.services {
-		ok := s.ready
+		ok := s.ready && s.started
 		for _, d := range deps {
 			if r, found := s.results[d]; !found || !r.OK {
 				ok = false
@@ -286,10 +294,11 @@ func servingStatus(ok bool) healthpb.HealthCheckResponse_ServingStatus {
 	return healthpb.HealthCheckResponse_NOT_SERVING
 }
 
-// readyLocked: the gate is open, not draining, and every critical check
-// has passed its latest run.
+// readyLocked: started, the gate is open, not draining, and every
+// critical check has passed its latest run. gRPC's overall status and
+// /readyz both come from it, so they always agree.
 func (s *Server) readyLocked() bool {
-	if !s.ready || s.draining {
+	if !s.started || !s.ready || s.draining {
 		return false
 	}
 	for _, r := range s.results {

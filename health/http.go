@@ -31,7 +31,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	live := true
-	ready := s.ready && !s.draining
+	ready := s.readyLocked()
 	warn := false
 	type check struct {
 		Status string `json:"status"`
@@ -69,6 +69,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.draining {
 		checks["server:draining"] = []check{{Status: "fail", Output: "shutting down", Type: "system"}}
+	} else if !s.started {
+		checks["server:ready"] = []check{{Status: "fail", Output: "not started", Type: "system"}}
 	} else if !s.ready {
 		checks["server:ready"] = []check{{Status: "fail", Output: "not ready", Type: "system"}}
 	}
