@@ -115,8 +115,6 @@ func (p *printer) file(fd protoreflect.FileDescriptor) {
 		switch {
 		case imp.IsPublic:
 			p.line("import public %s;", quote(imp.Path()))
-		case imp.IsWeak:
-			p.line("import weak %s;", quote(imp.Path()))
 		default:
 			p.line("import %s;", quote(imp.Path()))
 		}

@@ -48,6 +48,7 @@ const grpcPluginVersion = "v1.6.1"
 // transitive dependencies are added automatically.
 var importRoots = []string{
 	"google/api/annotations.proto",
+	"google/api/field_behavior.proto",
 	"google/api/http.proto",
 	"google/api/httpbody.proto",
 	"google/rpc/code.proto",

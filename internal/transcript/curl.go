@@ -1,12 +1,18 @@
 package transcript
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Send makes c's request to base+url (url is c.URL, or a copy the caller
@@ -69,4 +75,39 @@ func CheckHead(t testing.TB, c Call, resp *http.Response) {
 			t.Errorf("%s: %q, README shows %q", h[0], got, h[1])
 		}
 	}
+}
+
+// Curl runs c, a curl -i command, with the real curl binary against addr
+// (in place of the README's host and port), reads what it printed as an
+// HTTP response and checks its head with [CheckHead]. The caller reads the
+// body. Without curl on PATH the test is skipped, unless DUET_CI is set,
+// where it fails.
+func Curl(t testing.TB, c Call, addr string) *http.Response {
+	t.Helper()
+	bin, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("DUET_CI") != "" {
+			t.Fatal("curl not found")
+		}
+		t.Skip("curl not found")
+	}
+	args := []string{"-sS"}
+	for _, a := range c.Args {
+		if h, rest, ok := strings.Cut(a, "/"); ok && hostPort.MatchString(h) {
+			a = addr + "/" + rest
+		}
+		args = append(args, a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		t.Fatalf("curl %s: %v", strings.Join(args, " "), err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
+	if err != nil {
+		t.Fatalf("curl printed %q: %v", out, err)
+	}
+	CheckHead(t, c, resp)
+	return resp
 }

@@ -34,7 +34,7 @@ var hostPort = regexp.MustCompile(`^(127\.0\.0\.1|localhost):[0-9]+$`)
 // it), where it fails.
 func GRPCurl(t *testing.T, c Call, args []string, addr string, normalise func(any) any) {
 	t.Helper()
-	bin := findGRPCurl()
+	bin := GRPCurlPath()
 	if bin == "" {
 		msg := "grpcurl not found; go install github.com/fullstorydev/grpcurl/cmd/grpcurl@" + GRPCurlVersion
 		if os.Getenv("DUET_CI") != "" {
@@ -75,7 +75,9 @@ func GRPCurl(t *testing.T, c Call, args []string, addr string, normalise func(an
 	}
 }
 
-func findGRPCurl() string {
+// GRPCurlPath finds the grpcurl binary: on PATH, else in GOPATH/bin; "" if
+// there is none.
+func GRPCurlPath() string {
 	if p, err := exec.LookPath("grpcurl"); err == nil {
 		return p
 	}
