@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -193,9 +192,23 @@ func setPath(msg protoreflect.Message, fds []protoreflect.FieldDescriptor, s, na
 func (r *route) bindPath(msg protoreflect.Message, path reqPath) error {
 	i := 0
 	_, err := r.tmpl.Match(path.escaped, path.segs, func(v httprule.Var, value string) error {
-		err := setPath(msg, r.pathFields[i], value, v.Path)
+		fds := r.pathFields[i]
 		i++
-		return err
+		if !fds[len(fds)-1].IsList() {
+			return setPath(msg, fds, value, v.Path)
+		}
+		// A repeated field's path value is a comma-separated list, as
+		// grpc-gateway reads it.
+		for {
+			item, rest, more := strings.Cut(value, ",")
+			if err := setPath(msg, fds, item, v.Path); err != nil {
+				return err
+			}
+			if !more {
+				return nil
+			}
+			value = rest
+		}
 	})
 	// Match returns its own errors unwrapped; errors.As would move de to
 	// the heap on every call.
@@ -292,29 +305,4 @@ func queryField(dst []protoreflect.FieldDescriptor, md protoreflect.MessageDescr
 		md = fd.Message()
 	}
 	return fds, strings.Join(names, ".")
-}
-
-var protojsonField = regexp.MustCompile(`(?:unknown field|field|for field) "?([A-Za-z_][A-Za-z0-9_.]*)"?`)
-
-// bodyError turns a protojson error into a 400 naming the field when the
-// message says which.
-func bodyError(err error, prefix string) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "proto: ")
-	field := "body"
-	if m := protojsonField.FindStringSubmatch(msg); m != nil {
-		field = m[1]
-		if prefix != "" {
-			field = prefix + "." + field
-		}
-	} else if prefix != "" {
-		field = prefix
-	}
-	reason := "INVALID_VALUE"
-	if strings.Contains(msg, "unknown field") {
-		reason = "UNKNOWN_FIELD"
-	} else if strings.Contains(msg, "syntax error") || strings.Contains(msg, "unexpected token") || strings.Contains(msg, "EOF") {
-		reason = "MALFORMED_JSON"
-	}
-	return &fieldError{field: field, reason: reason, desc: msg}
 }

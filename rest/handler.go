@@ -34,6 +34,7 @@ type Handler struct {
 	// Hypermedia, recomputed at each registration.
 	selfRoutes map[protoreflect.FullName]*hateoas.Route
 	plans      map[protoreflect.FullName]*linkPlan
+	skipped    []error // bindings left out, for Skipped
 }
 
 // NewHandler returns a Handler with no services.
@@ -80,22 +81,28 @@ type route struct {
 	tmpl       *httprule.Template
 	pathFields [][]protoreflect.FieldDescriptor // per template variable
 	body       string
-	bodyField  protoreflect.FieldDescriptor // the top-level body field; nil for "*" and no body
+	bodyPath   []protoreflect.FieldDescriptor // the body field, from the request; nil for "*" and no body
+	bodyField  protoreflect.FieldDescriptor   // the last of bodyPath
 	// bodyHTTPBody is set when bodyField is a google.api.HttpBody: the
 	// request body is its raw bytes, of any content type.
 	bodyHTTPBody bool
 	// maskField is the request's FieldMask field that a PATCH without one
-	// gets filled from the body's members; nil for other verbs.
+	// gets filled from the body's members, relative to the resource at
+	// maskRoot; nil for other verbs.
 	maskField    protoreflect.FieldDescriptor
+	maskRoot     []protoreflect.FieldDescriptor
 	responseBody protoreflect.FieldDescriptor
 	bound        map[string]bool // field paths taken by path or body
 }
 
 // RegisterService registers a service and its implementation, reading the
 // google.api.http rules of its methods (or those given with [WithRule]).
-// It panics, as http.ServeMux does, when a rule is malformed, names a field
-// the request message does not have, or conflicts with a route already
-// registered: such mistakes are found at start-up, not by a client.
+// A binding that cannot be served (a rule that is malformed, names a field
+// the request message does not have or cannot take from a path, or
+// conflicts with a route already registered) is left out and reported,
+// and listed by [Handler.Skipped]; with [WithStrictRules] RegisterService
+// panics instead, as http.ServeMux does, so such mistakes are found at
+// start-up. It panics when the service's descriptor is not linked in.
 func (h *Handler) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	if err := h.register(desc, impl); err != nil {
 		panic("rest: " + err.Error())
@@ -192,7 +199,26 @@ func (h *Handler) newMethod(sd *grpc.ServiceDesc, impl any, md protoreflect.Meth
 	}
 }
 
+// addRule compiles one binding of rule, then its additional bindings. A
+// binding that cannot be served is skipped and reported (see [skip]); the
+// others are registered all the same.
 func (h *Handler) addRule(m *method, rule *annotations.HttpRule, top bool) error {
+	if err := h.addBinding(m, rule, top); err != nil {
+		if err := h.skip(m, err); err != nil {
+			return err
+		}
+	}
+	for _, ab := range rule.GetAdditionalBindings() {
+		if err := h.addRule(m, ab, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addBinding compiles one binding of rule, without its additional
+// bindings, and routes it.
+func (h *Handler) addBinding(m *method, rule *annotations.HttpRule, top bool) error {
 	var verb, path string
 	switch p := rule.GetPattern().(type) {
 	case *annotations.HttpRule_Get:
@@ -224,9 +250,12 @@ func (h *Handler) addRule(m *method, rule *annotations.HttpRule, top bool) error
 		if err != nil {
 			return fmt.Errorf("%s %s %s: %v", m.fullName, verb, path, err)
 		}
+		// A repeated scalar takes a comma-separated list, as in
+		// grpc-gateway; messages other than the well-known scalar ones
+		// and maps have no path form.
 		last := fds[len(fds)-1]
-		if last.IsList() || last.IsMap() || (last.Kind() == protoreflect.MessageKind && !scalarMessage(last.Message())) {
-			return fmt.Errorf("%s %s %s: path variable %s must be a singular scalar field", m.fullName, verb, path, v.Path)
+		if last.IsMap() || (last.Kind() == protoreflect.MessageKind && (last.IsList() || !scalarMessage(last.Message()))) {
+			return fmt.Errorf("%s %s %s: path variable %s must be a scalar field", m.fullName, verb, path, v.Path)
 		}
 		r.pathFields = append(r.pathFields, fds)
 		r.bound[v.Path] = true
@@ -238,21 +267,15 @@ func (h *Handler) addRule(m *method, rule *annotations.HttpRule, top bool) error
 		if err != nil {
 			return fmt.Errorf("%s: body: %v", m.fullName, err)
 		}
-		if len(fds) != 1 {
-			return fmt.Errorf("%s: body %q must be a top-level field", m.fullName, r.body)
-		}
-		r.bodyField = fds[0]
-		r.bodyHTTPBody = !fds[0].IsList() && fds[0].Message() != nil && fds[0].Message().FullName() == "google.api.HttpBody"
+		// A body field may sit inside sub-messages ("payload.input_value"):
+		// the body fills the last one, the others are created on the way.
+		r.bodyPath = fds
+		r.bodyField = fds[len(fds)-1]
+		r.bodyHTTPBody = !r.bodyField.IsList() && r.bodyField.Message() != nil && r.bodyField.Message().FullName() == "google.api.HttpBody"
 		r.bound[r.body] = true
 	}
 	if verb == http.MethodPatch {
-		fields := in.Fields()
-		for i := 0; i < fields.Len(); i++ {
-			if fd := fields.Get(i); fd.Message() != nil && fd.Message().FullName() == "google.protobuf.FieldMask" && !fd.IsList() {
-				r.maskField = fd
-				break
-			}
-		}
+		r.maskField, r.maskRoot = patchMask(in, r)
 	}
 	if rb := rule.GetResponseBody(); rb != "" {
 		fd := m.desc.Output().Fields().ByName(protoreflect.Name(rb))
@@ -268,12 +291,51 @@ func (h *Handler) addRule(m *method, rule *annotations.HttpRule, top bool) error
 	h.shapes[key] = r
 	h.routes = append(h.routes, r)
 	h.root.insert(r, tmpl.Segments)
-	for _, ab := range rule.GetAdditionalBindings() {
-		if err := h.addRule(m, ab, false); err != nil {
-			return err
+	return nil
+}
+
+// patchMask finds, for a PATCH binding, the request's FieldMask field and
+// the resource its paths are relative to (field_mask.proto, AIP-134): the
+// body field, or with body "*" the request's one resource-typed field
+// (the one a path variable names, when there are several). A nil root
+// means there is no resource to root an automatic mask at.
+func patchMask(in protoreflect.MessageDescriptor, r *route) (mask protoreflect.FieldDescriptor, root []protoreflect.FieldDescriptor) {
+	fields := in.Fields()
+	var resources []protoreflect.FieldDescriptor
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
+			continue
+		}
+		if fd.Message().FullName() == "google.protobuf.FieldMask" {
+			if mask == nil {
+				mask = fd
+			}
+			continue
+		}
+		if !scalarMessage(fd.Message()) {
+			resources = append(resources, fd)
 		}
 	}
-	return nil
+	switch {
+	case mask == nil:
+		return nil, nil
+	case r.body == "*":
+		for _, res := range resources {
+			if len(resources) == 1 {
+				return mask, []protoreflect.FieldDescriptor{res}
+			}
+			for _, pf := range r.pathFields {
+				if pf[0] == res {
+					return mask, []protoreflect.FieldDescriptor{res}
+				}
+			}
+		}
+		return mask, nil
+	case r.bodyField != nil && r.bodyField.Message() != nil && !r.bodyField.IsList() && !r.bodyField.IsMap():
+		return mask, r.bodyPath
+	}
+	return mask, nil
 }
 
 // fieldPath resolves a dotted path of proto field names.
@@ -368,18 +430,22 @@ func pick(routes []*route, verb, customVerb string, allowed *[]string) *route {
 		if r.tmpl.Verb != customVerb {
 			continue
 		}
-		if r.verb == verb || (verb == http.MethodHead && r.verb == http.MethodGet) {
+		if r.verb == verb {
 			return r
 		}
 		if allowed != nil {
 			*allowed = append(*allowed, r.verb)
+			if r.verb == http.MethodGet {
+				*allowed = append(*allowed, http.MethodHead)
+			}
 		}
 	}
 	return nil
 }
 
 // match routes a request: the path with a ":verb" suffix tried first as a
-// custom verb, then as part of the last segment.
+// custom verb, then as part of the last segment. HEAD takes a route bound
+// to HEAD itself before it falls back to GET's.
 func (h *Handler) match(dst []string, escapedPath, verb string) (*route, []string, []string) {
 	segs := httprule.AppendSegments(dst, escapedPath)
 	if segs == nil {
@@ -388,6 +454,11 @@ func (h *Handler) match(dst []string, escapedPath, verb string) (*route, []strin
 	if r, segs := h.find(segs, verb, nil); r != nil {
 		return r, segs, nil
 	}
+	if verb == http.MethodHead {
+		if r, segs := h.find(segs, http.MethodGet, nil); r != nil {
+			return r, segs, nil
+		}
+	}
 	// No route: look again, collecting the methods the path does allow,
 	// for a 405. Kept off the success path, where it would allocate.
 	var allowed []string
@@ -395,18 +466,24 @@ func (h *Handler) match(dst []string, escapedPath, verb string) (*route, []strin
 	return nil, nil, dedupe(allowed)
 }
 
-// find tries the last segment's ":verb" suffix as a custom verb first,
-// then as part of the segment.
+// find tries each ":" of the last segment, from the right, as the start
+// of a custom verb (which may itself hold ':', as in "custom:custom"),
+// then the whole segment without a verb.
 func (h *Handler) find(segs []string, verb string, allowed *[]string) (*route, []string) {
 	last := segs[len(segs)-1]
-	if i := strings.LastIndexByte(last, ':'); i >= 0 {
+	for end := len(last); ; {
+		i := strings.LastIndexByte(last[:end], ':')
+		if i < 0 {
+			break
+		}
 		custom := unescape(last[i+1:])
 		segs[len(segs)-1] = last[:i]
 		if r := h.root.lookup(segs, verb, custom, allowed); r != nil {
 			return r, segs
 		}
-		segs[len(segs)-1] = last
+		end = i
 	}
+	segs[len(segs)-1] = last
 	return h.root.lookup(segs, verb, "", allowed), segs
 }
 

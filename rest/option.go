@@ -43,6 +43,7 @@ type config struct {
 	budgetSet    bool
 	bodyTimeout  time.Duration
 	writeTimeout time.Duration
+	strictRules  bool
 }
 
 func defaultConfig() *config {
@@ -149,6 +150,14 @@ func WithStatusErrors() Option {
 // Never in production.
 func WithDebugErrors() Option {
 	return optionFunc(func(c *config) { c.debug = true })
+}
+
+// WithStrictRules makes RegisterService panic on an HTTP binding it cannot
+// serve, instead of leaving that binding out and reporting it (see
+// [Handler.Skipped]): for services that must not start with a route
+// missing.
+func WithStrictRules() Option {
+	return optionFunc(func(c *config) { c.strictRules = true })
 }
 
 // WithHeartbeat makes Server-Sent Events streams send a comment line every

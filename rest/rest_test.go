@@ -245,7 +245,7 @@ func TestBadInput(t *testing.T) {
 		wantAllow  string
 	}{
 		{"unknown route", srv, "GET", "/v2/nothing", "", nil, 404, "NOT_FOUND", "", ""},
-		{"wrong method", srv, "DELETE", "/v1/kitchens", "", nil, 405, "UNIMPLEMENTED", "", "GET, POST"},
+		{"wrong method", srv, "DELETE", "/v1/kitchens", "", nil, 405, "UNIMPLEMENTED", "", "GET, HEAD, POST"},
 		{"not found from the handler", srv, "GET", "/v1/kitchens/missing", "", nil, 404, "NOT_FOUND", "", ""},
 		{"body too large", strict, "POST", "/v1/echo", `{"name":"` + strings.Repeat("x", 100) + `"}`, nil, 413, "RESOURCE_EXHAUSTED", "", ""},
 		{"wrong content type", srv, "POST", "/v1/echo", `name=x`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "INVALID_ARGUMENT", "", ""},
@@ -330,23 +330,36 @@ func TestETag(t *testing.T) {
 func TestRegistrationErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		opts []rest.Option
+		rule *annotations.HttpRule
 		want string
 	}{
-		{"conflicting route", []rest.Option{rest.WithRule("/duet.test.v1.Plain/Say", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/kitchens/{s}"}})}, "conflicts with GET /v1/kitchens/{id}"},
-		{"bad template", []rest.Option{rest.WithRule("/duet.test.v1.Plain/Say", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/{s"}})}, "unterminated"},
-		{"unknown field", []rest.Option{rest.WithRule("/duet.test.v1.Plain/Say", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/x/{nope}"}})}, `has no field "nope"`},
-		{"repeated path field", []rest.Option{rest.WithRule("/duet.test.v1.Kitchens/Echo", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/x/{tags}"}})}, "singular scalar"},
+		{"conflicting route", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/kitchens/{s}"}}, "conflicts with GET /v1/kitchens/{id}"},
+		{"bad template", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/{s"}}, "unterminated"},
+		{"unknown field", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/x/{nope}"}}, `has no field "nope"`},
+		{"message path field", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/x/{child}"}}, "must be a scalar field"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name+"/skipped by default", func(t *testing.T) {
+			h := rest.NewHandler(rest.WithRule("/duet.test.v1.Plain/Say", tt.rule))
+			testpb.RegisterKitchensServer(h, kitchens{})
+			testpb.RegisterPlainServer(h, plain{})
+			skipped := h.Skipped()
+			if len(skipped) != 1 || !strings.Contains(skipped[0].Error(), tt.want) {
+				t.Fatalf("Skipped() = %v, want one error containing %q", skipped, tt.want)
+			}
+			// The other bindings serve.
+			if resp := call(t, serve(t, h), "GET", "/v1/kitchens/1", ""); resp.status != 200 {
+				t.Errorf("GET /v1/kitchens/1 = %d, want 200", resp.status)
+			}
+		})
+		t.Run(tt.name+"/panics when strict", func(t *testing.T) {
 			defer func() {
 				r := recover()
 				if s, _ := r.(string); !strings.Contains(s, tt.want) {
 					t.Errorf("panic = %v, want one containing %q", r, tt.want)
 				}
 			}()
-			h := rest.NewHandler(tt.opts...)
+			h := rest.NewHandler(rest.WithStrictRules(), rest.WithRule("/duet.test.v1.Plain/Say", tt.rule))
 			testpb.RegisterKitchensServer(h, kitchens{})
 			testpb.RegisterPlainServer(h, plain{})
 		})

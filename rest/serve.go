@@ -268,60 +268,73 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 			return nil
 		}
 		if err := h.cfg.unmarshal.Unmarshal(body, msg.Interface()); err != nil {
-			return bodyError(err, "")
+			return h.decodeError(body, msg.Descriptor(), "")
 		}
 		return h.fillMask(msg, body, rt)
+	}
+	root := msg
+	// A body field inside sub-messages: create them on the way.
+	parent := msg
+	for _, fd := range rt.bodyPath[:len(rt.bodyPath)-1] {
+		parent = parent.Mutable(fd).Message()
 	}
 	fd := rt.bodyField
 	if rt.bodyHTTPBody {
 		hb := &httpbody.HttpBody{ContentType: r.Header.Get("Content-Type"), Data: body}
-		msg.Set(fd, protoreflect.ValueOfMessage(hb.ProtoReflect()))
+		parent.Set(fd, protoreflect.ValueOfMessage(hb.ProtoReflect()))
 		return nil
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
 	if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
-		if err := h.cfg.unmarshal.Unmarshal(body, msg.Mutable(fd).Message().Interface()); err != nil {
-			return bodyError(err, string(fd.Name()))
+		target := parent.Mutable(fd).Message()
+		if err := h.cfg.unmarshal.Unmarshal(body, target.Interface()); err != nil {
+			return h.decodeError(body, target.Descriptor(), rt.body)
 		}
-		return h.fillMask(msg, body, rt)
+		return h.fillMask(root, body, rt)
 	}
 	// A repeated, map or scalar body field: read it as the value of that
-	// member of the request object.
+	// member of its (new, so far empty) parent object.
 	wrapped := make([]byte, 0, len(body)+len(fd.JSONName())+4)
 	wrapped = append(wrapped, '{', '"')
 	wrapped = append(wrapped, fd.JSONName()...)
 	wrapped = append(wrapped, '"', ':')
 	wrapped = append(wrapped, body...)
 	wrapped = append(wrapped, '}')
-	if err := h.cfg.unmarshal.Unmarshal(wrapped, msg.Interface()); err != nil {
-		return bodyError(err, string(fd.Name()))
+	if err := h.cfg.unmarshal.Unmarshal(wrapped, parent.Interface()); err != nil {
+		return h.decodeError(wrapped, parent.Descriptor(), strings.TrimSuffix(strings.TrimSuffix(rt.body, string(fd.Name())), "."))
 	}
 	return nil
 }
 
 // fillMask sets a PATCH request's FieldMask from the body's members when
 // the client sent none (AIP-134): a partial update touches only what the
-// client wrote.
+// client wrote. The paths are relative to the resource being updated
+// (field_mask.proto), not to the request.
 func (h *Handler) fillMask(msg protoreflect.Message, body []byte, rt *route) error {
 	maskField := rt.maskField
-	if maskField == nil || msg.Has(maskField) {
+	if maskField == nil || rt.maskRoot == nil || msg.Has(maskField) {
 		return nil
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(body, &obj) != nil {
 		return nil
 	}
-	target := msg.Descriptor()
-	if rt.bodyField != nil {
-		target = rt.bodyField.Message()
+	if rt.body == "*" {
+		// The body is the request: descend to the resource's member.
+		res := rt.maskRoot[0]
+		raw, ok := obj[res.JSONName()]
+		if !ok {
+			raw, ok = obj[string(res.Name())]
+		}
+		obj = nil
+		if !ok || json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
 	}
 	mask := &fieldmaskpb.FieldMask{}
-	collectPaths(target, obj, "", &mask.Paths)
-	if rt.bodyField == nil {
-		mask.Paths = removePath(mask.Paths, string(maskField.Name()))
-	}
+	collectPaths(rt.maskRoot[len(rt.maskRoot)-1].Message(), obj, "", &mask.Paths)
 	sort.Strings(mask.Paths)
 	msg.Set(maskField, protoreflect.ValueOfMessage(mask.ProtoReflect()))
 	return nil
@@ -346,16 +359,6 @@ func collectPaths(md protoreflect.MessageDescriptor, obj map[string]json.RawMess
 		}
 		*out = append(*out, path)
 	}
-}
-
-func removePath(paths []string, p string) []string {
-	out := paths[:0]
-	for _, x := range paths {
-		if x != p {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // readBody reads a unary request body up to the limit and checks its

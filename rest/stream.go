@@ -220,7 +220,7 @@ func (s *httpStream) RecvMsg(m any) error {
 			continue
 		}
 		if err := s.h.cfg.unmarshal.Unmarshal(line, msg); err != nil {
-			fe := bodyError(err, "").(*fieldError)
+			fe := s.h.decodeError(line, msg.ProtoReflect().Descriptor(), "").(*fieldError)
 			fe.desc = "message " + itoa(int64(s.received+1)) + ": " + fe.desc
 			return fe.problem()
 		}

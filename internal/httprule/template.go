@@ -113,7 +113,9 @@ func (p *parser) template() (*Template, error) {
 	if p.pos < len(p.in) && p.in[p.pos] == ':' {
 		p.pos++
 		verb := p.in[p.pos:]
-		if verb == "" || strings.ContainsAny(verb, "/{}*:") {
+		// A verb may itself hold ':' ("custom:custom"), as grpc-gateway
+		// accepts; the router tries each ':' of the last segment.
+		if verb == "" || strings.ContainsAny(verb, "/{}*") || strings.HasPrefix(verb, ":") {
 			return nil, p.errorf("malformed verb %q", verb)
 		}
 		dec, err := url.PathUnescape(verb)
