@@ -139,6 +139,11 @@ func parseMessageValue(fd protoreflect.FieldDescriptor, s string, parent protore
 	} else {
 		m = parent.NewField(fd).Message()
 	}
+	return parseMessageValueInto(md, s, m)
+}
+
+// parseMessageValueInto parses s into m, a new message of type md.
+func parseMessageValueInto(md protoreflect.MessageDescriptor, s string, m protoreflect.Message) (protoreflect.Value, error) {
 	switch md.FullName() {
 	case "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask":
 		q, _ := json.Marshal(s)
@@ -185,6 +190,36 @@ func setPath(msg protoreflect.Message, fds []protoreflect.FieldDescriptor, s, na
 		return nil
 	}
 	msg.Set(fd, v)
+	return nil
+}
+
+// setMapEntry sets one entry of the map field at fds (a path from msg),
+// for a "name[key]=value" query parameter.
+func setMapEntry(msg protoreflect.Message, fds []protoreflect.FieldDescriptor, key, s, name string) error {
+	for _, fd := range fds[:len(fds)-1] {
+		msg = msg.Mutable(fd).Message()
+	}
+	fd := fds[len(fds)-1]
+	if fd.MapValue().Kind() == protoreflect.MessageKind && !scalarMessage(fd.MapValue().Message()) {
+		return &fieldError{field: name, reason: "INVALID_VALUE", desc: "map values of message type cannot be set from the query"}
+	}
+	k, err := parseValue(fd.MapKey(), key, msg)
+	if err != nil {
+		return &fieldError{field: name, reason: "INVALID_VALUE", desc: fmt.Sprintf("key %q is %v", key, err)}
+	}
+	m := msg.Mutable(fd).Map()
+	var v protoreflect.Value
+	if fd.MapValue().Kind() == protoreflect.MessageKind {
+		// parseValue builds message values for a field of the parent;
+		// a map value needs one of its own type.
+		v, err = parseMessageValueInto(fd.MapValue().Message(), s, m.NewValue().Message())
+	} else {
+		v, err = parseValue(fd.MapValue(), s, msg)
+	}
+	if err != nil {
+		return &fieldError{field: name, reason: "INVALID_VALUE", desc: fmt.Sprintf("%q is %v", s, err)}
+	}
+	m.Set(k.MapKey(), v)
 	return nil
 }
 
@@ -241,6 +276,14 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 		if err != nil {
 			return &fieldError{field: key, reason: "INVALID_VALUE", desc: "malformed percent-encoding"}
 		}
+		var mapKey string
+		hasKey := false
+		if n := len(key); n > 0 && key[n-1] == ']' {
+			// "m[k]=v" sets one entry of a map, as grpc-gateway reads it.
+			if i := strings.IndexByte(key, '['); i > 0 {
+				key, mapKey, hasKey = key[:i], key[i+1:n-1], true
+			}
+		}
 		fds, name := queryField(buf[:0], msg.Descriptor(), key)
 		if fds == nil {
 			if discardUnknown {
@@ -252,7 +295,29 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 			return &fieldError{field: name, reason: "BOUND_ELSEWHERE", desc: "set by the path or the body, not the query"}
 		}
 		last := fds[len(fds)-1]
-		if last.IsMap() || (last.Kind() == protoreflect.MessageKind && !scalarMessage(last.Message())) {
+		if hasKey != last.IsMap() {
+			if hasKey {
+				return &fieldError{field: name, reason: "INVALID_VALUE", desc: "not a map; [key] applies to maps only"}
+			}
+			return &fieldError{field: name, reason: "INVALID_VALUE", desc: "a map: set its entries (" + name + "[key]=value)"}
+		}
+		if hasKey {
+			if err := setMapEntry(msg, fds, mapKey, val, name); err != nil {
+				return err
+			}
+			continue
+		}
+		if last.Kind() == protoreflect.MessageKind && !last.IsList() && last.Message().Fields().Len() == 0 && val == "" {
+			// A message with no fields (google.protobuf.Empty, often a
+			// oneof member) has no field to name: "?x=" sets it.
+			m := msg
+			for _, fd := range fds[:len(fds)-1] {
+				m = m.Mutable(fd).Message()
+			}
+			m.Mutable(last)
+			continue
+		}
+		if last.Kind() == protoreflect.MessageKind && !scalarMessage(last.Message()) {
 			return &fieldError{field: name, reason: "INVALID_VALUE", desc: "message fields cannot be set from the query; set their fields (" + name + ".x=...)"}
 		}
 		if err := setPath(msg, fds, val, name); err != nil {

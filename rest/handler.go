@@ -466,22 +466,24 @@ func (h *Handler) match(dst []string, escapedPath, verb string) (*route, []strin
 	return nil, nil, dedupe(allowed)
 }
 
-// find tries each ":" of the last segment, from the right, as the start
-// of a custom verb (which may itself hold ':', as in "custom:custom"),
-// then the whole segment without a verb.
+// find tries each ":" of the last segment as the start of a custom verb,
+// the longest verb first (a verb may itself hold ':', as in
+// "custom:custom", and is then more specific than its tail), then the
+// whole segment without a verb.
 func (h *Handler) find(segs []string, verb string, allowed *[]string) (*route, []string) {
 	last := segs[len(segs)-1]
-	for end := len(last); ; {
-		i := strings.LastIndexByte(last[:end], ':')
+	for start := 0; ; {
+		i := strings.IndexByte(last[start:], ':')
 		if i < 0 {
 			break
 		}
+		i += start
 		custom := unescape(last[i+1:])
 		segs[len(segs)-1] = last[:i]
 		if r := h.root.lookup(segs, verb, custom, allowed); r != nil {
 			return r, segs
 		}
-		end = i
+		start = i + 1
 	}
 	segs[len(segs)-1] = last
 	return h.root.lookup(segs, verb, "", allowed), segs

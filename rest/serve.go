@@ -7,9 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
+	"io"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +36,7 @@ import (
 // interceptors, and writes the response or an application/problem+json
 // error.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.recoverPanic(w, r)
 	// One allocation holds the request's per-call state, its path segments
 	// included, instead of one for each.
 	c := &unaryCall{h: h, r: r}
@@ -60,12 +64,52 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer cancel()
 	c.path.segs = segs
+	if rt.body == "" && r.Body != nil && r.Body != http.NoBody {
+		// A body the rule does not read: read it all the same (up to
+		// the limit), because net/http notices that a client went away,
+		// and cancels the handler's context, only once the body is read.
+		if err := h.discardBody(w, r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
 	if rt.m.streaming != nil {
 		h.serveStream(ctx, w, r, rt, c.path)
 		return
 	}
 	c.rt = rt
 	h.serveUnary(ctx, w, c)
+}
+
+// discardBody reads and drops a request body the route does not read, up
+// to the body limit and within the body timeout.
+func (h *Handler) discardBody(w http.ResponseWriter, r *http.Request) error {
+	defer h.readDeadline(http.NewResponseController(w))()
+	n, err := io.Copy(io.Discard, io.LimitReader(r.Body, h.cfg.maxBody+1))
+	if err != nil {
+		return h.bodyError(w, r, err)
+	}
+	if n > h.cfg.maxBody {
+		closeAfter(w, r)
+		return tooLarge(h.cfg.maxBody)
+	}
+	return nil
+}
+
+// recoverPanic turns a panic anywhere below ServeHTTP (a handler, an
+// interceptor, rendering) into a 500 problem, if the response has not
+// begun, and reports it; http.ErrAbortHandler, the deliberate way to cut a
+// response short, goes on to net/http.
+func (h *Handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	h.report(r.Context(), r.Method+" "+r.URL.Path, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
+	h.writeError(w, r, status.Error(codes.Internal, "panic"))
 }
 
 // reqPath is a request's escaped path and the segments matched against
@@ -285,6 +329,12 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 		return nil
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if fd.HasPresence() && fd.Message() == nil {
+			// The body's field is present, if empty, as grpc-gateway
+			// has it: a proto2 required field or a oneof member stays
+			// the one the binding names.
+			parent.Set(fd, fd.Default())
+		}
 		return nil
 	}
 	if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
@@ -532,13 +582,21 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
-// marshalField renders one field of msg, for response_body.
+// marshalField renders one field of msg, for response_body: a message
+// field as that message, any other as the JSON value of its member.
 func (h *Handler) marshalField(msg protoreflect.Message, fd protoreflect.FieldDescriptor) ([]byte, error) {
 	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
 		return h.cfg.marshal.Marshal(msg.Get(fd).Message().Interface())
 	}
+	v := msg.Get(fd)
+	switch {
+	case fd.IsList() && v.List().Len() == 0:
+		return []byte("[]"), nil // an empty list is read-only: nothing to copy
+	case fd.IsMap() && v.Map().Len() == 0:
+		return []byte("{}"), nil
+	}
 	only := msg.New()
-	only.Set(fd, msg.Get(fd))
+	only.Set(fd, v)
 	opts := h.cfg.marshal
 	b, err := opts.Marshal(only.Interface())
 	if err != nil {

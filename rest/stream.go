@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -57,9 +59,13 @@ type httpStream struct {
 	framing int
 	rc      *http.ResponseController
 
-	mu      sync.Mutex // guards writes: handler and heartbeat
-	started bool       // response headers written
-	sent    int
+	mu       sync.Mutex // guards writes: handler and heartbeat
+	started  bool       // response headers written
+	headSent metadata.MD
+	sent     int
+	// resp is a client-streaming method's response, written when the
+	// handler returns, with its trailers.
+	resp proto.Message
 
 	in       *bufio.Reader
 	received int
@@ -72,16 +78,28 @@ func (s *httpStream) SetHeader(md metadata.MD) error  { return s.ts.SetHeader(md
 func (s *httpStream) SendHeader(md metadata.MD) error { return s.ts.SendHeader(md) }
 func (s *httpStream) SetTrailer(md metadata.MD)       { _ = s.ts.SetTrailer(md) }
 
-// start writes the response headers once.
+// start writes the response headers once and marks the handler's headers
+// sent: grpc.SendHeader fails after it, as on gRPC.
 func (s *httpStream) start() {
+	s.ts.mu.Lock()
+	s.ts.sent = true
+	s.ts.mu.Unlock()
+	s.writeHead()
+}
+
+// writeHead writes the response headers once. Alone (not through start) it
+// lets the response begin, so that a client waiting for it sees it, while
+// the handler may still send headers: those come after the body as
+// trailers (see writeTrailers).
+func (s *httpStream) writeHead() {
 	if s.started {
 		return
 	}
 	s.started = true
 	s.ts.mu.Lock()
-	s.ts.sent = true
 	header := s.ts.header
 	s.ts.mu.Unlock()
+	s.headSent = header // SetHeader joins into a new map: this one stays as sent
 	hdr := s.w.Header()
 	writeMetadata(hdr, header, nil)
 	switch s.framing {
@@ -95,6 +113,25 @@ func (s *httpStream) start() {
 	s.w.WriteHeader(http.StatusOK)
 }
 
+// writeTrailers puts, once the response has begun, the header metadata
+// sent after it began and the trailer metadata in HTTP trailers
+// (Grpc-Metadata-* and Grpc-Trailer-*), which net/http writes after the
+// body.
+func (s *httpStream) writeTrailers() {
+	s.ts.mu.Lock()
+	header, trailer := s.ts.header, s.ts.trailer
+	s.ts.mu.Unlock()
+	hdr := s.w.Header()
+	for k, vs := range header {
+		if _, sent := s.headSent[k]; !sent {
+			hdr[http.TrailerPrefix+http.CanonicalHeaderKey("Grpc-Metadata-"+k)] = vs
+		}
+	}
+	for k, vs := range trailer {
+		hdr[http.TrailerPrefix+http.CanonicalHeaderKey("Grpc-Trailer-"+k)] = vs
+	}
+}
+
 func (s *httpStream) SendMsg(m any) error {
 	if err := s.ctx.Err(); err != nil {
 		return status.FromContextError(err).Err()
@@ -104,11 +141,18 @@ func (s *httpStream) SendMsg(m any) error {
 		return status.Errorf(codes.Internal, "message %T is not a proto message", m)
 	}
 	if !s.rt.m.streaming.ServerStreams {
-		// Client streaming: the one response, written as a unary one.
+		// Client streaming: the one response, written as a unary one
+		// when the handler returns, so that trailers set after
+		// SendAndClose go with it, as on gRPC.
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.started = true
-		s.h.render(s.w, s.r, s.rt, msg, s.ts)
+		if s.resp != nil {
+			return status.Error(codes.Internal, "a client-streaming method sends one response")
+		}
+		s.ts.mu.Lock()
+		s.ts.sent = true
+		s.ts.mu.Unlock()
+		s.resp = msg
 		return nil
 	}
 	var frame []byte
@@ -119,7 +163,13 @@ func (s *httpStream) SendMsg(m any) error {
 		}
 		frame = hb.GetData()
 	} else {
-		b, err := s.h.cfg.marshal.Marshal(msg)
+		var b []byte
+		var err error
+		if s.rt.responseBody != nil {
+			b, err = s.h.marshalField(msg.ProtoReflect(), s.rt.responseBody)
+		} else {
+			b, err = s.h.cfg.marshal.Marshal(msg)
+		}
 		if err != nil {
 			return status.Errorf(codes.Internal, "marshalling: %v", err)
 		}
@@ -184,7 +234,7 @@ func (s *httpStream) RecvMsg(m any) error {
 		// does not wait forever.
 		s.mu.Lock()
 		if !s.started {
-			s.start()
+			s.writeHead()
 			_ = s.rc.Flush()
 		}
 		s.mu.Unlock()
@@ -292,12 +342,17 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 		}
 		s.unaryIn = b
 	}
-	s.ts = &transportStream{method: rt.m.fullName, onSend: func(metadata.MD) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.start()
-		_ = s.rc.Flush()
-	}}
+	s.ts = &transportStream{method: rt.m.fullName}
+	if sd.ServerStreams {
+		// Headers a handler sends go out at once; a client-streaming
+		// method's go with its one response.
+		s.ts.onSend = func(metadata.MD) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.start()
+			_ = s.rc.Flush()
+		}
+	}
 	s.ctx = grpc.NewContextWithServerTransportStream(ctx, s.ts)
 
 	if h.cfg.heartbeat > 0 && s.framing == framingSSE {
@@ -306,19 +361,22 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 		go func() { defer close(stopped); s.heartbeat(stop, h.cfg.heartbeat) }()
 	}
 
-	info := &grpc.StreamServerInfo{FullMethod: rt.m.fullName, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams}
-	var err error
-	if h.stream != nil {
-		err = h.stream(rt.m.impl, s, info, sd.Handler)
-	} else {
-		err = sd.Handler(rt.m.impl, s)
-	}
+	err := h.callStream(s, rt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err == nil && !sd.ServerStreams {
+		if s.resp == nil {
+			err = status.Error(codes.Internal, "the method returned without a response")
+		} else {
+			h.render(w, r, rt, s.resp, s.ts)
+			return
+		}
+	}
 	if err == nil {
 		if !s.started {
 			s.start()
 		}
+		s.writeTrailers()
 		return
 	}
 	if !s.started {
@@ -329,6 +387,7 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 		h.writeError(w, r, err)
 		return
 	}
+	defer s.writeTrailers()
 	if s.framing == framingRaw {
 		// Bytes already went out; all we can do is cut the response short.
 		panic(http.ErrAbortHandler)
@@ -347,6 +406,27 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 
 var heartbeatFrame = []byte(": heartbeat\n\n")
 
+// callStream runs the method's stream handler through the interceptors;
+// a panic becomes an INTERNAL error, reported, so that a stream that has
+// begun still ends with an error message rather than a cut connection.
+func (h *Handler) callStream(s *httpStream, rt *route) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.report(s.ctx, rt.m.fullName, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
+			err = status.Error(codes.Internal, "panic")
+		}
+	}()
+	sd := rt.m.streaming
+	if h.stream != nil {
+		info := &grpc.StreamServerInfo{FullMethod: rt.m.fullName, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams}
+		return h.stream(rt.m.impl, s, info, sd.Handler)
+	}
+	return sd.Handler(rt.m.impl, s)
+}
+
 func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -358,7 +438,7 @@ func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
 			return
 		case <-t.C:
 			s.mu.Lock()
-			s.start()
+			s.writeHead()
 			_ = s.h.writeMessage(s.w, s.rc, heartbeatFrame)
 			s.mu.Unlock()
 		}
