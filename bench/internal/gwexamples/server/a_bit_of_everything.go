@@ -27,7 +27,6 @@ import (
 
 // Implements of ABitOfEverythingServiceServer
 
-
 type _ABitOfEverythingServer struct {
 	v map[string]*examples.ABitOfEverything
 	m sync.Mutex
