@@ -35,10 +35,11 @@ type Server struct {
 	bodyTimeout  time.Duration
 	writeTimeout time.Duration
 
-	grpc *grpc.Server
-	rest *rest.Handler
-	web  *grpcWeb
-	mux  *http.ServeMux
+	grpc  *grpc.Server
+	rest  *rest.Handler
+	calls *calls
+	web   *grpcWeb
+	mux   *http.ServeMux
 
 	mu       sync.Mutex
 	https    []*http.Server
@@ -61,6 +62,11 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o.apply(s)
 	}
+	// Outermost on every protocol: calls still running when a shutdown's
+	// grace ends get UNAVAILABLE (shutdown.go).
+	s.calls = newCalls()
+	s.unary = append([]grpc.UnaryServerInterceptor{s.calls.unary}, s.unary...)
+	s.stream = append([]grpc.StreamServerInterceptor{s.calls.streaming}, s.stream...)
 	gopts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unary...),
 		grpc.ChainStreamInterceptor(s.stream...),
@@ -190,11 +196,15 @@ func (s *Server) startLocked() {
 	}
 }
 
-// Shutdown stops the server gracefully: health turns NOT_SERVING and
-// readiness fails, then after the drain period no new connections are
-// accepted, in-flight calls finish, and the listeners close. When ctx ends
-// first, streams still open get their contexts cancelled and every
-// connection is closed. It returns ctx's error in that case.
+// Shutdown stops the server gracefully: health turns NOT_SERVING,
+// readiness fails and health Watch streams end (NOT_SERVING, then
+// UNAVAILABLE); after the drain period (see [WithDrain]) no new
+// connections are accepted, HTTP/2 connections get GOAWAY, in-flight
+// calls finish, and the listeners close. When ctx ends first, every call
+// still running has its context cancelled and ends with UNAVAILABLE
+// (gRPC and gRPC-Web status, a 503 problem on REST, as a final "error"
+// event or NDJSON line on a stream); they get up to a second to write it,
+// then every connection is closed. It returns ctx's error in that case.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if s.health != nil {
 		s.health.Shutdown()
@@ -242,9 +252,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// stopNow cancels every call still running and closes every connection.
+// stopNow ends every call still running with UNAVAILABLE, gives them a
+// moment to write it, and closes every connection.
 func (s *Server) stopNow(https []*http.Server, err error) error {
-	s.hardStop() // cancels every REST and gRPC-Web handler's context
+	s.calls.endAll()
+	s.hardStop() // cancels every request's context
 	for _, hs := range https {
 		_ = hs.Close()
 	}
@@ -257,7 +269,10 @@ func (s *Server) stopNow(https []*http.Server, err error) error {
 
 // Run serves on lis until ctx is done (for example from
 // signal.NotifyContext on SIGINT and SIGTERM), then shuts down gracefully,
-// giving in-flight calls up to grace to finish.
+// giving in-flight calls up to grace to finish; calls still running then
+// end with UNAVAILABLE (see [Server.Shutdown]). It returns nil when the
+// server stopped as designed, whether or not the grace ran out, so that a
+// SIGTERM exits with status 0; an error only when serving failed.
 func (s *Server) Run(ctx context.Context, lis net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(lis) }()
@@ -271,6 +286,11 @@ func (s *Server) Run(ctx context.Context, lis net.Listener, grace time.Duration)
 	err := s.Shutdown(sctx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Calls still open at the end of the grace were ended with
+		// UNAVAILABLE, as designed: a clean stop, so SIGTERM exits 0.
+		return nil
 	}
 	return err
 }
