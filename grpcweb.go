@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,23 +18,36 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
 // grpcWeb serves the gRPC-Web protocol (grpc/grpc doc/PROTOCOL-WEB.md) for
-// the registered services, in process: binary (application/grpc-web,
-// application/grpc-web+proto) and text (application/grpc-web-text, base64),
-// unary and server-streaming. Browsers cannot send client or bidirectional
-// streams over it.
+// the registered services, in process: all four kinds of method, binary
+// (application/grpc-web[+proto|+json]) and text (application/grpc-web-text,
+// base64), compressed with grpc-go's registered compressors. Over HTTP/2 a
+// stream is full duplex; over HTTP/1.1 it is half duplex (the request body
+// is the whole sequence of request frames, the response follows).
 type grpcWeb struct {
-	methods map[string]*webMethod // "/pkg.Service/Method"
-	unary   grpc.UnaryServerInterceptor
-	stream  grpc.StreamServerInterceptor
-	maxMsg  int
+	methods     map[string]*webMethod // "/pkg.Service/Method"
+	unary       grpc.UnaryServerInterceptor
+	stream      grpc.StreamServerInterceptor
+	maxMsg      int
+	compressors webCompressors
+	proto, json webCodec
 	// Limits and timeouts (limits.go).
 	budget       *budget.Bytes
 	bodyTimeout  time.Duration
 	writeTimeout time.Duration
+}
+
+func newGRPCWeb(maxMsg int, marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOptions) *grpcWeb {
+	return &grpcWeb{
+		methods:     map[string]*webMethod{},
+		maxMsg:      maxMsg,
+		compressors: newWebCompressors(),
+		json:        webCodec{json: true, marshal: marshal, unmarshal: unmarshal},
+	}
 }
 
 type webMethod struct {
@@ -58,58 +70,59 @@ func (g *grpcWeb) register(desc *grpc.ServiceDesc, impl any) {
 	}
 }
 
-func isGRPCWeb(contentType string) bool {
-	return strings.HasPrefix(contentType, "application/grpc-web")
+// webResponse is the response side of one gRPC-Web call: the HTTP headers
+// (with the header metadata) before the first frame, data frames as
+// messages are sent, and the trailer frame with the status at the end.
+type webResponse struct {
+	w       http.ResponseWriter
+	mu      sync.Mutex
+	fw      webFrameWriter
+	enc     []byte // the message being sent, reused
+	started bool
+	done    bool
+	header  metadata.MD
+	trailer metadata.MD
 }
 
-const (
-	frameData    = 0x00
-	frameTrailer = 0x80
-)
-
-// webWriter writes gRPC-Web frames, base64-encoding each in text mode.
-type webWriter struct {
-	w            http.ResponseWriter
-	writeTimeout time.Duration
-	rc           *http.ResponseController
-	text         bool
-	mu           sync.Mutex
-	started      bool
-	header       metadata.MD
-	trailer      metadata.MD
-}
-
-func (ww *webWriter) startLocked() {
-	if ww.started {
+func (wr *webResponse) startLocked() {
+	if wr.started {
 		return
 	}
-	ww.started = true
-	h := ww.w.Header()
-	for k, vs := range ww.header {
-		if strings.HasPrefix(k, ":") || k == "content-type" {
+	wr.started = true
+	h := wr.w.Header()
+	if wr.fw.comp != nil {
+		h.Set("Grpc-Encoding", wr.fw.comp.Name())
+	}
+	for k, vs := range wr.header {
+		if strings.HasPrefix(k, ":") || k == "content-type" || strings.HasPrefix(k, "grpc-") {
 			continue
 		}
 		for _, v := range vs {
 			h.Add(k, encodeMetadataValue(k, v))
 		}
 	}
-	ww.w.WriteHeader(http.StatusOK)
+	wr.w.WriteHeader(http.StatusOK)
 }
 
-func (ww *webWriter) frame(flag byte, payload []byte) error {
-	ww.mu.Lock()
-	defer ww.mu.Unlock()
-	ww.startLocked()
-	buf := make([]byte, 5+len(payload))
-	buf[0] = flag
-	binary.BigEndian.PutUint32(buf[1:5], uint32(len(payload)))
-	copy(buf[5:], payload)
-	if ww.text {
-		enc := make([]byte, base64.StdEncoding.EncodedLen(len(buf)))
-		base64.StdEncoding.Encode(enc, buf)
-		buf = enc
+// send writes one response message.
+func (wr *webResponse) send(codec *webCodec, m any) error {
+	wr.mu.Lock()
+	defer wr.mu.Unlock()
+	if wr.done {
+		return status.Error(codes.Internal, "grpc-web: SendMsg after the call ended")
 	}
-	return writeFrame(ww.w, ww.rc, ww.writeTimeout, buf)
+	var err error
+	if wr.enc, err = codec.appendMessage(wr.enc[:0], m); err != nil {
+		return err
+	}
+	wr.startLocked()
+	if err := wr.fw.message(wr.enc); err != nil {
+		if _, ok := status.FromError(err); ok {
+			return err
+		}
+		return status.Error(codes.Unavailable, "grpc-web: the client went away")
+	}
+	return nil
 }
 
 func encodeMetadataValue(k, v string) string {
@@ -120,7 +133,7 @@ func encodeMetadataValue(k, v string) string {
 }
 
 // finish writes the trailer frame with the call's status.
-func (ww *webWriter) finish(err error) {
+func (wr *webResponse) finish(err error) {
 	st := status.Convert(err)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "grpc-status: %d\r\n", st.Code())
@@ -132,15 +145,22 @@ func (ww *webWriter) finish(err error) {
 			fmt.Fprintf(&b, "grpc-status-details-bin: %s\r\n", base64.RawStdEncoding.EncodeToString(raw))
 		}
 	}
-	ww.mu.Lock()
-	trailer := ww.trailer
-	ww.mu.Unlock()
-	for k, vs := range trailer {
+	wr.mu.Lock()
+	defer wr.mu.Unlock()
+	if wr.done {
+		return
+	}
+	wr.done = true
+	for k, vs := range wr.trailer {
+		if strings.HasPrefix(k, "grpc-") {
+			continue
+		}
 		for _, v := range vs {
 			fmt.Fprintf(&b, "%s: %s\r\n", k, encodeMetadataValue(k, v))
 		}
 	}
-	_ = ww.frame(frameTrailer, b.Bytes())
+	wr.startLocked()
+	_ = wr.fw.trailer(b.Bytes())
 }
 
 // percentEncode encodes grpc-message as the gRPC spec says: printable
@@ -159,12 +179,17 @@ func percentEncode(s string) string {
 }
 
 // webStream is the grpc.ServerStream and grpc.ServerTransportStream of a
-// gRPC-Web call.
+// gRPC-Web call. Requests of unary and server-streaming calls are read
+// before the handler runs (to hold their cardinality); those of client and
+// bidirectional streams are read frame by frame as RecvMsg asks.
 type webStream struct {
 	ctx    context.Context
 	method string
-	ww     *webWriter
-	req    []byte
+	codec  *webCodec
+	resp   *webResponse
+	body   *webFrameReader
+	single bool   // one request message, already read into req
+	req    []byte // the single request's payload
 	read   bool
 }
 
@@ -172,12 +197,12 @@ func (s *webStream) Method() string           { return s.method }
 func (s *webStream) Context() context.Context { return s.ctx }
 
 func (s *webStream) SetHeader(md metadata.MD) error {
-	s.ww.mu.Lock()
-	defer s.ww.mu.Unlock()
-	if s.ww.started {
+	s.resp.mu.Lock()
+	defer s.resp.mu.Unlock()
+	if s.resp.started {
 		return errors.New("grpc-web: headers already sent")
 	}
-	s.ww.header = metadata.Join(s.ww.header, md)
+	s.resp.header = metadata.Join(s.resp.header, md)
 	return nil
 }
 
@@ -185,16 +210,19 @@ func (s *webStream) SendHeader(md metadata.MD) error {
 	if err := s.SetHeader(md); err != nil {
 		return err
 	}
-	s.ww.mu.Lock()
-	defer s.ww.mu.Unlock()
-	s.ww.startLocked()
-	return s.ww.rc.Flush()
+	s.resp.mu.Lock()
+	defer s.resp.mu.Unlock()
+	s.resp.startLocked()
+	if rc := s.resp.fw.rc; rc != nil {
+		return rc.Flush()
+	}
+	return nil
 }
 
 func (s *webStream) SetTrailer(md metadata.MD) {
-	s.ww.mu.Lock()
-	defer s.ww.mu.Unlock()
-	s.ww.trailer = metadata.Join(s.ww.trailer, md)
+	s.resp.mu.Lock()
+	defer s.resp.mu.Unlock()
+	s.resp.trailer = metadata.Join(s.resp.trailer, md)
 }
 
 // webTransport is the grpc.ServerTransportStream view of a webStream, for
@@ -206,34 +234,44 @@ func (t webTransport) SetTrailer(md metadata.MD) error {
 	return nil
 }
 
-func (s *webStream) SendMsg(m any) error {
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return status.Errorf(codes.Internal, "grpc-web: %T is not a proto message", m)
-	}
-	b, err := proto.Marshal(msg)
-	if err != nil {
-		return status.Errorf(codes.Internal, "grpc-web: marshal: %v", err)
-	}
-	if err := s.ww.frame(frameData, b); err != nil {
-		return status.Error(codes.Unavailable, "client went away")
-	}
-	return nil
-}
+func (s *webStream) SendMsg(m any) error { return s.resp.send(s.codec, m) }
 
 func (s *webStream) RecvMsg(m any) error {
-	if s.read {
-		return io.EOF
+	if s.single {
+		if s.read {
+			return io.EOF
+		}
+		s.read = true
+		return s.codec.readMessage(s.req, m)
 	}
-	s.read = true
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return status.Errorf(codes.Internal, "grpc-web: %T is not a proto message", m)
+	payload, err := s.body.next()
+	if err != nil {
+		return err
 	}
-	if err := proto.Unmarshal(s.req, msg); err != nil {
-		return status.Errorf(codes.InvalidArgument, "grpc-web: malformed request message: %v", err)
+	return s.codec.readMessage(payload, m)
+}
+
+// readSingle reads the request of a unary or server-streaming call, which
+// must be exactly one message: none or several is a cardinality violation,
+// UNIMPLEMENTED in the gRPC status-code document.
+func (s *webStream) readSingle() error {
+	payload, err := s.body.next()
+	if err == io.EOF {
+		return status.Error(codes.Unimplemented, "grpc-web: no request message for a method that takes one")
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	s.req = bytes.Clone(payload)
+	switch _, err := s.body.next(); err {
+	case io.EOF:
+		s.single = true
+		return nil
+	case nil:
+		return status.Error(codes.Unimplemented, "grpc-web: more than one request message for a method that takes one")
+	default:
+		return err
+	}
 }
 
 // reserved request headers that are not metadata.
@@ -246,49 +284,71 @@ var webReserved = map[string]bool{
 }
 
 func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ct := r.Header.Get("Content-Type")
-	text := strings.HasPrefix(ct, "application/grpc-web-text")
-	respCT := "application/grpc-web+proto"
-	if text {
-		respCT = "application/grpc-web-text+proto"
+	wct, codecOK := parseWebContentType(r.Header.Get("Content-Type"))
+	h := w.Header()
+	h.Set("Content-Type", wct.response)
+	if g.compressors.accept != "" {
+		h.Set("Grpc-Accept-Encoding", g.compressors.accept)
 	}
-	w.Header().Set("Content-Type", respCT)
-	ww := &webWriter{w: w, rc: http.NewResponseController(w), text: text, writeTimeout: g.writeTimeout}
+	rc := http.NewResponseController(w)
+	resp := &webResponse{w: w, fw: webFrameWriter{w: w, rc: rc, timeout: g.writeTimeout, text: wct.text}}
 	if r.Method != http.MethodPost {
-		ww.finish(status.Error(codes.Unimplemented, "grpc-web: use POST"))
+		resp.finish(status.Error(codes.Unimplemented, "grpc-web: use POST"))
 		return
 	}
-	mediaType, _, _ := strings.Cut(ct, ";")
-	mediaType = strings.TrimSpace(mediaType)
-	if suffix := strings.TrimPrefix(strings.TrimPrefix(mediaType, "application/grpc-web-text"), "application/grpc-web"); suffix != "" && suffix != "+proto" {
-		ww.finish(status.Errorf(codes.Unimplemented, "grpc-web: codec %q is not supported; use proto", strings.TrimPrefix(suffix, "+")))
+	if !codecOK {
+		resp.finish(status.Errorf(codes.Unimplemented, "grpc-web: content type %q is not supported; use application/grpc-web[-text][+proto|+json]", r.Header.Get("Content-Type")))
 		return
 	}
 	m := g.methods[r.URL.Path]
 	if m == nil {
-		ww.finish(status.Errorf(codes.Unimplemented, "unknown method %s", r.URL.Path))
+		resp.finish(status.Errorf(codes.Unimplemented, "unknown method %s", r.URL.Path))
 		return
 	}
+	decomp, ok := g.compressors.request(r.Header.Get("Grpc-Encoding"))
+	if !ok {
+		resp.finish(status.Errorf(codes.Unimplemented, "grpc-web: grpc-encoding %q is not supported; supported: %s", r.Header.Get("Grpc-Encoding"), g.compressors.accept))
+		return
+	}
+	resp.fw.comp = g.compressors.response(decomp, r.Header.Get("Grpc-Accept-Encoding"))
+	codec := &g.proto
+	if wct.json {
+		codec = &g.json
+	}
+	body := newWebFrameReader(r.Body, wct.text, g.maxMsg, decomp)
+	body.budget, body.timeout = g.budget, g.bodyTimeout
+	defer body.release()
+	s := &webStream{method: m.name, codec: codec, resp: resp, body: body}
 	if m.stream != nil && m.stream.ClientStreams {
-		ww.finish(status.Error(codes.Unimplemented, "grpc-web: client and bidirectional streaming are not supported by the protocol"))
-		return
-	}
-	req, held, err := g.readRequest(ww.rc, r, text)
-	defer g.budget.Give(held)
-	if err != nil {
-		if r.ProtoMajor == 1 {
-			// Answered before the body was read: net/http would
-			// otherwise read what is left first, at the client's pace.
-			w.Header().Set("Connection", "close")
+		// Each message must arrive within the body timeout once it has
+		// begun; between messages the client takes its time.
+		body.deadline = rc.SetReadDeadline
+		// HTTP/1.1: read the request while responding (half duplex clients
+		// have sent it all by then; full duplex ones need it).
+		_ = rc.EnableFullDuplex()
+	} else {
+		// The one message, and the end of the body, within the timeout.
+		armed := g.bodyTimeout > 0 && rc.SetReadDeadline(time.Now().Add(g.bodyTimeout)) == nil
+		err := s.readSingle()
+		if armed {
+			_ = rc.SetReadDeadline(time.Time{})
 		}
-		ww.finish(err)
-		return
+		if err != nil {
+			if r.ProtoMajor == 1 {
+				// Answered before the body was read: net/http would
+				// otherwise read what is left first, at the client's pace.
+				w.Header().Set("Connection", "close")
+			}
+			resp.finish(err)
+			return
+		}
 	}
+
 	ctx := r.Context()
 	if v := r.Header.Get("Grpc-Timeout"); v != "" {
 		d, err := grpcx.ParseTimeout(v)
 		if err != nil {
-			ww.finish(status.Errorf(codes.InvalidArgument, "malformed grpc-timeout %q: %v", v, err))
+			resp.finish(status.Errorf(codes.InvalidArgument, "malformed grpc-timeout %q: %v", v, err))
 			return
 		}
 		var cancel context.CancelFunc
@@ -312,85 +372,24 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		md[lk] = append(md[lk], vs...)
 	}
 	ctx = metadata.NewIncomingContext(ctx, md)
-	s := &webStream{method: m.name, ww: ww, req: req}
 	ctx = grpc.NewContextWithServerTransportStream(ctx, webTransport{s})
 	s.ctx = ctx
 
 	if m.unary != nil {
 		dec := func(v any) error { return s.RecvMsg(v) }
-		resp, err := m.unary.Handler(m.impl, ctx, dec, g.unary)
+		reply, err := m.unary.Handler(m.impl, ctx, dec, g.unary)
 		if err == nil {
-			err = s.SendMsg(resp)
+			err = s.SendMsg(reply)
 		}
-		ww.finish(err)
+		resp.finish(err)
 		return
 	}
-	info := &grpc.StreamServerInfo{FullMethod: m.name, IsServerStream: true}
+	info := &grpc.StreamServerInfo{FullMethod: m.name, IsClientStream: m.stream.ClientStreams, IsServerStream: m.stream.ServerStreams}
+	var err error
 	if g.stream != nil {
 		err = g.stream(m.impl, s, info, m.stream.Handler)
 	} else {
 		err = m.stream.Handler(m.impl, s)
 	}
-	ww.finish(err)
-}
-
-// readRequest reads the single request frame.
-func (g *grpcWeb) readRequest(rc *http.ResponseController, r *http.Request, text bool) (req []byte, held int64, err error) {
-	limit := int64(g.maxMsg) + 5
-	if text {
-		limit = limit*4/3 + 8
-	}
-	raw, held, err := g.readAll(rc, r, limit)
-	if err != nil {
-		return nil, held, err
-	}
-	if text {
-		if raw, err = decodeChunks(raw); err != nil {
-			return nil, held, status.Error(codes.InvalidArgument, "grpc-web: request is not valid base64")
-		}
-	}
-	if len(raw) < 5 {
-		return nil, held, status.Error(codes.InvalidArgument, "grpc-web: missing or truncated request frame")
-	}
-	if raw[0]&0x01 != 0 {
-		return nil, held, status.Error(codes.Unimplemented, "grpc-web: compressed messages are not supported")
-	}
-	if raw[0] != frameData {
-		return nil, held, status.Error(codes.InvalidArgument, "grpc-web: the request frame is not a data frame")
-	}
-	n := binary.BigEndian.Uint32(raw[1:5])
-	if uint64(n) != uint64(len(raw)-5) {
-		return nil, held, status.Errorf(codes.InvalidArgument, "grpc-web: frame says %d bytes, body has %d", n, len(raw)-5)
-	}
-	return raw[5:], held, nil
-}
-
-// decodeChunks decodes base64 that may be several separately padded
-// chunks concatenated ("AAA=BBBB"), as gRPC-Web text clients may send.
-func decodeChunks(b []byte) ([]byte, error) {
-	b = bytes.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == ' ' {
-			return -1
-		}
-		return r
-	}, b)
-	var out []byte
-	for len(b) > 0 {
-		end := bytes.IndexByte(b, '=')
-		if end < 0 {
-			end = len(b)
-		} else {
-			for end < len(b) && b[end] == '=' {
-				end++
-			}
-		}
-		chunk := make([]byte, base64.StdEncoding.DecodedLen(end))
-		n, err := base64.StdEncoding.Decode(chunk, b[:end])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, chunk[:n]...)
-		b = b[end:]
-	}
-	return out, nil
+	resp.finish(err)
 }

@@ -3,6 +3,7 @@ package duet_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -20,6 +21,25 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 )
+
+// jsonFrame returns a JSON message as one gRPC-Web data frame.
+func jsonFrame(msg string) []byte {
+	f := make([]byte, 5+len(msg))
+	binary.BigEndian.PutUint32(f[1:], uint32(len(msg)))
+	copy(f[5:], msg)
+	return f
+}
+
+// gzipFrame returns msg's frame as one compressed frame.
+func gzipFrame(t testing.TB, f []byte) []byte {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(f[5:])
+	zw.Close()
+	out := append([]byte{1, 0, 0, 0, 0}, z.Bytes()...)
+	binary.BigEndian.PutUint32(out[1:], uint32(z.Len()))
+	return out
+}
 
 // frame returns msg as one gRPC-Web data frame.
 func frame(flag byte, msg proto.Message) []byte {
@@ -93,18 +113,35 @@ func TestGRPCWebRequests(t *testing.T) {
 	}{
 		{"binary", "application/grpc-web", "GetKitchen", ok, nil, "0", 1},
 		{"binary +proto with parameters", "application/grpc-web+proto; charset=utf-8", "GetKitchen", ok, nil, "0", 1},
+		{"media type in capitals", "Application/gRPC-Web+Proto", "GetKitchen", ok, nil, "0", 1},
 		{"text", "application/grpc-web-text", "GetKitchen", []byte(b64(ok)), nil, "0", 1},
 		{"text in separately padded chunks", "application/grpc-web-text+proto", "GetKitchen", []byte(b64(ok[:4]) + b64(ok[4:])), nil, "0", 1},
+		{"text with line breaks", "application/grpc-web-text", "GetKitchen", []byte(b64(ok[:4]) + "\r\n" + b64(ok[4:])), nil, "0", 1},
 		{"empty request message", "application/grpc-web", "Tail", frame(0, &testpb.TailRequest{}), nil, "0", 0},
 		{"internal error is redacted", "application/grpc-web", "GetKitchen", get("internal"), nil, "13", 0},
-		{"json codec", "application/grpc-web+json", "GetKitchen", ok, nil, "12", 0},
-		{"no frame", "application/grpc-web", "GetKitchen", nil, nil, "3", 0},
-		{"truncated frame", "application/grpc-web", "GetKitchen", ok[:len(ok)-1], nil, "3", 0},
-		{"two frames", "application/grpc-web", "GetKitchen", append(append([]byte{}, ok...), ok...), nil, "3", 0},
-		{"compressed frame", "application/grpc-web", "GetKitchen", append([]byte{1}, ok[1:]...), nil, "12", 0},
-		{"trailer frame as request", "application/grpc-web", "GetKitchen", append([]byte{0x80}, ok[1:]...), nil, "3", 0},
-		{"bad base64", "application/grpc-web-text", "GetKitchen", []byte("!!!!"), nil, "3", 0},
-		{"malformed message", "application/grpc-web", "GetKitchen", []byte{0, 0, 0, 0, 2, 0xff, 0xff}, nil, "3", 0},
+		{"json", "application/grpc-web+json", "GetKitchen", jsonFrame(`{"id": "5"}`), nil, "0", 1},
+		{"json text", "application/grpc-web-text+json", "GetKitchen", []byte(b64(jsonFrame(`{"id": "5"}`))), nil, "0", 1},
+		{"gzip", "application/grpc-web", "GetKitchen", gzipFrame(t, get("5")), http.Header{"Grpc-Encoding": {"gzip"}}, "0", 1},
+		{"gzip and identity frames", "application/grpc-web", "Collect", append(gzipFrame(t, get("5")), ok...), http.Header{"Grpc-Encoding": {"gzip"}}, "0", 1},
+		// Protocol violations: the codes of the gRPC status-code and
+		// compression documents, never INVALID_ARGUMENT.
+		{"unsupported codec", "application/grpc-web+xml", "GetKitchen", ok, nil, "12", 0},
+		{"unknown method", "application/grpc-web", "Nope", ok, nil, "12", 0},
+		{"unary without a message", "application/grpc-web", "GetKitchen", nil, nil, "12", 0},
+		{"unary with two messages", "application/grpc-web", "GetKitchen", append(append([]byte{}, ok...), ok...), nil, "12", 0},
+		{"server stream without a message", "application/grpc-web", "Tail", nil, nil, "12", 0},
+		{"server stream with two messages", "application/grpc-web", "Tail", append(append([]byte{}, ok...), ok...), nil, "12", 0},
+		{"truncated prefix", "application/grpc-web", "Collect", ok[:3], nil, "13", 0},
+		{"truncated message", "application/grpc-web", "GetKitchen", ok[:len(ok)-1], nil, "13", 0},
+		{"compressed flag without grpc-encoding", "application/grpc-web", "GetKitchen", append([]byte{1}, ok[1:]...), nil, "13", 0},
+		{"compressed flag with identity", "application/grpc-web", "GetKitchen", append([]byte{1}, ok[1:]...), http.Header{"Grpc-Encoding": {"identity"}}, "13", 0},
+		{"unknown grpc-encoding", "application/grpc-web", "GetKitchen", ok, http.Header{"Grpc-Encoding": {"foo"}}, "12", 0},
+		{"compressed flag, bytes not gzip", "application/grpc-web", "GetKitchen", append([]byte{1}, ok[1:]...), http.Header{"Grpc-Encoding": {"gzip"}}, "13", 0},
+		{"trailer frame as request", "application/grpc-web", "GetKitchen", append([]byte{0x80}, ok[1:]...), nil, "13", 0},
+		{"bad base64", "application/grpc-web-text", "GetKitchen", []byte("!!!!"), nil, "13", 0},
+		{"malformed message", "application/grpc-web", "GetKitchen", []byte{0, 0, 0, 0, 2, 0xff, 0xff}, nil, "13", 0},
+		{"malformed json", "application/grpc-web+json", "GetKitchen", jsonFrame(`{"id": `), nil, "13", 0},
+		{"over the limit", "application/grpc-web", "GetKitchen", get(strings.Repeat("x", 5<<20)), nil, "8", 0},
 		{"malformed grpc-timeout", "application/grpc-web", "GetKitchen", ok, http.Header{"Grpc-Timeout": {"soon"}}, "3", 0},
 		{"expired grpc-timeout", "application/grpc-web", "Tail", frame(0, &testpb.TailRequest{Count: -1}), http.Header{"Grpc-Timeout": {"1n"}}, "4", -1},
 	} {

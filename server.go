@@ -81,8 +81,9 @@ func NewServer(opts ...Option) *Server {
 		rest.WithWriteTimeout(s.writeTimeout),
 	}, s.restOpts...)
 	s.rest = rest.NewHandler(ropts...)
-	s.web = &grpcWeb{methods: map[string]*webMethod{}, maxMsg: s.maxMsg,
-		budget: s.budget, bodyTimeout: s.bodyTimeout, writeTimeout: s.writeTimeout}
+	marshal, unmarshal := s.rest.JSONOptions()
+	s.web = newGRPCWeb(s.maxMsg, marshal, unmarshal)
+	s.web.budget, s.web.bodyTimeout, s.web.writeTimeout = s.budget, s.bodyTimeout, s.writeTimeout
 	if len(s.unary) > 0 {
 		s.web.unary = chainUnary(s.unary)
 	}

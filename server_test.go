@@ -340,9 +340,13 @@ func TestGRPCWeb(t *testing.T) {
 			if len(msgs) != 0 || tr["grpc-status"] != "5" || tr["grpc-message"] != "kitchen kitchens/missing not found" || tr["grpc-status-details-bin"] == "" {
 				t.Errorf("error: %d messages, trailers %v", len(msgs), tr)
 			}
-			_, tr, _ = webCall(t, f.addr, "/duet.test.v1.Kitchens/Collect", &testpb.Nested{}, text)
-			if tr["grpc-status"] != "12" {
-				t.Errorf("client streaming over gRPC-Web: %v, want UNIMPLEMENTED", tr)
+			msgs, tr, _ = webCall(t, f.addr, "/duet.test.v1.Kitchens/Collect", &testpb.Nested{S: "a"}, text)
+			var c testpb.Collected
+			if len(msgs) != 1 || proto.Unmarshal(msgs[0], &c) != nil || tr["grpc-status"] != "0" {
+				t.Fatalf("client streaming: %d messages, trailers %v", len(msgs), tr)
+			}
+			if diff := cmp.Diff(&testpb.Collected{S: []string{"a"}}, &c, protocmp.Transform()); diff != "" {
+				t.Errorf("client streaming (-want +got):\n%s", diff)
 			}
 			_, tr, _ = webCall(t, f.addr, "/duet.test.v1.Kitchens/Nope", &testpb.Nested{}, text)
 			if tr["grpc-status"] != "12" {

@@ -208,3 +208,10 @@ func (c *config) allowHeader(lower string) (key string, ok bool) {
 	}
 	return "", false
 }
+
+// JSONOptions returns the protojson options h reads and writes messages
+// with (WithMarshalOptions, WithUnmarshalOptions), so that other JSON
+// protocols on the same server, such as gRPC-Web's +json, encode alike.
+func (h *Handler) JSONOptions() (protojson.MarshalOptions, protojson.UnmarshalOptions) {
+	return h.cfg.marshal, h.cfg.unmarshal
+}
