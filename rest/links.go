@@ -363,21 +363,29 @@ func skipValue(b []byte, i int) int {
 }
 
 // pageLinks are a List response's next and first links: the request's
-// URL with page_token replaced, every other parameter kept.
+// URL with page_token (or pageToken) replaced, every other parameter kept.
 func pageLinks(r *http.Request, resp protoreflect.Message, rt *route) []hateoas.Link {
 	if r.Method != http.MethodGet || rt.m.nextToken == nil {
 		return nil
 	}
 	next := resp.Get(rt.m.nextToken).String()
 	q := r.URL.Query()
-	_, paged := q["page_token"]
+	// The binder takes the token by its proto or its JSON name; the links
+	// keep the name the client used and drop the other.
+	key := "page_token"
+	_, paged := q[key]
+	if _, camel := q["pageToken"]; camel {
+		key, paged = "pageToken", true
+	}
+	q.Del("page_token")
+	q.Del("pageToken")
 	var links []hateoas.Link
 	if next != "" {
-		q.Set("page_token", next)
+		q.Set(key, next)
 		links = append(links, hateoas.Link{Rel: "next", Href: r.URL.Path + "?" + q.Encode()})
+		q.Del(key)
 	}
 	if paged || next != "" {
-		q.Del("page_token")
 		href := r.URL.Path
 		if enc := q.Encode(); enc != "" {
 			href += "?" + enc

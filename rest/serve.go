@@ -52,7 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, httpProblem(http.StatusNotFound, codes.NotFound, "no route for "+r.Method+" "+r.URL.Path))
 		return
 	}
-	if !acceptable(r.Header.Get("Accept"), rt) {
+	if negotiate(r.Header.Get("Accept"), offersFor(rt)) < 0 {
 		h.writeError(w, r, httpProblem(http.StatusNotAcceptable, codes.InvalidArgument,
 			"cannot produce any of "+r.Header.Get("Accept")+"; this method answers "+produces(rt)))
 		return
@@ -244,8 +244,12 @@ func (s *transportStream) SetTrailer(md metadata.MD) error {
 // trailers under Grpc-Trailer-.
 func writeMetadata(h http.Header, header, trailer metadata.MD) {
 	for k, vs := range header {
-		if k == "location" {
+		switch k {
+		case "location":
 			h["Location"] = vs
+			continue
+		case "www-authenticate":
+			h["Www-Authenticate"] = vs
 			continue
 		}
 		h[http.CanonicalHeaderKey("Grpc-Metadata-"+k)] = vs
@@ -470,30 +474,6 @@ func produces(rt *route) string {
 	return "application/json"
 }
 
-// acceptable reports whether the Accept header admits what rt produces.
-func acceptable(accept string, rt *route) bool {
-	if accept == "" || rt.m.httpBodyOut {
-		return true
-	}
-	for accept != "" {
-		var part string
-		part, accept, _ = strings.Cut(accept, ",")
-		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if q := strings.TrimSpace(params); strings.HasPrefix(q, "q=0") && !strings.ContainsAny(q[3:], "123456789") {
-			continue
-		}
-		switch strings.TrimSpace(mt) {
-		case "*/*", "application/*", "application/json", "application/problem+json":
-			return true
-		case "text/event-stream", "application/x-ndjson", "text/*":
-			if rt.m.streaming != nil && rt.m.streaming.ServerStreams {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // render writes a unary response.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg proto.Message, ts *transportStream) {
 	hdr := w.Header()
@@ -522,6 +502,13 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 	switch {
 	case rt.m.httpBodyOut && rt.responseBody == nil:
 		hb := msg.(*httpbody.HttpBody)
+		if accept := r.Header.Get("Accept"); accept != "" && hb.GetContentType() != "" {
+			if mt, _, err := mime.ParseMediaType(hb.GetContentType()); err == nil && negotiate(accept, []string{mt}) < 0 {
+				h.writeError(w, r, httpProblem(http.StatusNotAcceptable, codes.InvalidArgument,
+					"cannot produce any of "+accept+"; this method answers "+mt))
+				return
+			}
+		}
 		if hb.GetContentType() != "" {
 			hdr.Set("Content-Type", hb.GetContentType())
 		}
@@ -660,6 +647,13 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.As(err, &fe) {
 		err = fe.problem()
 	}
+	if unauthenticated(err) && len(w.Header()["Www-Authenticate"]) == 0 {
+		// A 401 MUST carry a challenge (RFC 9110 §11.6.1, §15.5.2). A
+		// handler names its own by sending "www-authenticate" header
+		// metadata; the default is the bearer token scheme (RFC 6750
+		// §3), the one an Authorization header passed on implies.
+		w.Header()["Www-Authenticate"] = bearerChallenge
+	}
 	pw := problem.Writer{Debug: h.cfg.debug}
 	if !h.cfg.statusErrors {
 		pw.Write(w, r, err)
@@ -675,6 +669,17 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(b)
+}
+
+var bearerChallenge = []string{"Bearer"}
+
+// unauthenticated reports whether err is answered 401.
+func unauthenticated(err error) bool {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		return p.Status == http.StatusUnauthorized
+	}
+	return status.Code(err) == codes.Unauthenticated
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -8,12 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -316,7 +314,7 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 	switch {
 	case rt.m.httpBodyOut:
 		s.framing = framingRaw
-	case wantsSSE(r.Header.Get("Accept")):
+	case negotiate(r.Header.Get("Accept"), streamOffers) == 1: // text/event-stream
 		s.framing = framingSSE
 	default:
 		s.framing = framingNDJSON
@@ -443,14 +441,4 @@ func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
 			s.mu.Unlock()
 		}
 	}
-}
-
-// wantsSSE reports whether the client asks for Server-Sent Events.
-func wantsSSE(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
-			return true
-		}
-	}
-	return false
 }
