@@ -56,9 +56,11 @@ func WithTLS(cfg *tls.Config) Option {
 	return optionFunc(func(s *Server) { s.tls = cfg })
 }
 
-// WithCORS lets browsers on other origins call REST and gRPC-Web.
+// WithCORS lets browsers on other origins call REST and gRPC-Web. The
+// server panics when it is built with a policy that is a mistake: "*"
+// together with Credentials, or a malformed origin pattern.
 func WithCORS(c CORS) Option {
-	return optionFunc(func(s *Server) { s.cors = &c })
+	return optionFunc(func(s *Server) { s.cors = c.compile() })
 }
 
 // WithDrain sets how long Shutdown waits, after health turns NOT_SERVING,

@@ -27,7 +27,7 @@ type Server struct {
 	restOpts []rest.Option
 	health   *health.Server
 	tls      *tls.Config
-	cors     *CORS
+	cors     *corsPolicy
 	drain    time.Duration
 	maxMsg   int
 	// Limits and timeouts (limits.go).
