@@ -11,14 +11,17 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,12 +36,14 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address for REST, gRPC and gRPC-Web")
 	grpcAddr := flag.String("grpc-addr", "", "optional extra address for native gRPC only")
 	printOpenAPI := flag.Bool("openapi", false, "print the OpenAPI 3.1 document to stdout and exit")
+	dsn := flag.String("db", "users.db", "an SQLite file, or a postgres:// URL")
+	keyFile := flag.String("page-keys", os.Getenv("USERS_PAGE_KEYS"), "a file of page-token keys, one per line in base64; the first signs, all verify (default $USERS_PAGE_KEYS)")
 	flag.Parse()
 
 	if *printOpenAPI {
 		// The document comes from the registered services, so building the
 		// server (without listening) is all it takes.
-		doc, err := newServer(newMemStore()).REST().OpenAPI(openAPIOptions)
+		doc, err := newServer(nil, [][]byte{nil}).REST().OpenAPI(openAPIOptions)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -48,7 +53,17 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *grpcAddr, func(a net.Addr) {
+	keys, err := pageKeys(*keyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	store, err := openDB(ctx, *dsn)
+	if err != nil {
+		log.Fatalf("users: %s: %v", *dsn, err)
+	}
+	defer store.Close()
+	log.Printf("users: data in %s", redact(*dsn))
+	if err := run(ctx, newServer(store, keys), *addr, *grpcAddr, func(a net.Addr) {
 		log.Printf("users: serving REST, gRPC and gRPC-Web on http://%s", a)
 	}); err != nil {
 		log.Fatal(err)
@@ -67,16 +82,11 @@ var openAPIOptions = rest.OpenAPIOptions{
 
 // newServer builds the server: the service, health, reflection and the
 // OpenAPI document at /openapi.json.
-func newServer(store Store) *duet.Server {
-	// Page tokens are signed; a random key per process means tokens do not
-	// survive a restart. Load the key from a secret store to keep them.
-	key := make([]byte, 32)
-	rand.Read(key)
-
+func newServer(store Store, keys [][]byte) *duet.Server {
 	hs := health.New(nil)
 	hs.AddService(userspb.UserService_ServiceDesc.ServiceName)
 	srv := duet.NewServer(duet.WithHealth(hs), duet.WithRESTOptions(linkOptions()...))
-	userspb.RegisterUserServiceServer(srv, newService(store, key))
+	userspb.RegisterUserServiceServer(srv, newService(store, keys))
 	// Reflection only makes sense on gRPC, so it goes on the grpc.Server.
 	reflection.Register(srv.GRPCServer())
 	// After registering: the document describes what is registered.
@@ -86,8 +96,7 @@ func newServer(store Store) *duet.Server {
 
 // run serves until ctx is done, then shuts down gracefully. started is
 // called once the listener is open.
-func run(ctx context.Context, addr, grpcAddr string, started func(net.Addr)) error {
-	srv := newServer(seededStore())
+func run(ctx context.Context, srv *duet.Server, addr, grpcAddr string, started func(net.Addr)) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -108,18 +117,47 @@ func run(ctx context.Context, addr, grpcAddr string, started func(net.Addr)) err
 	return srv.Run(ctx, lis, 10*time.Second)
 }
 
-// seededStore returns a store with a few users, so the first request shows
-// something.
-func seededStore() *memStore {
-	s := newMemStore()
-	for _, u := range []*userspb.User{
-		{Email: "jane@example.com", Name: "Jane Smith", Status: "active"},
-		{Email: "john@example.com", Name: "John Doe", Status: "active"},
-		{Email: "ada@example.com", Name: "Ada Lovelace", Status: "inactive"},
-	} {
-		if _, err := s.CreateUser(u); err != nil {
-			panic(err)
-		}
+// pageKeys reads the keys that sign and verify page tokens. Replicas behind
+// one load balancer must share them, or a token from one is refused by the
+// next; listing a new key second, then first, then dropping the old one
+// rotates keys without breaking the pages clients are in. Without a file, a
+// process makes up a key of its own, which is fine for one process only.
+func pageKeys(file string) ([][]byte, error) {
+	if file == "" {
+		log.Printf("users: page tokens signed with a random key: they do not survive a restart nor work across replicas; set -page-keys to share keys")
+		key := make([]byte, 32)
+		rand.Read(key)
+		return [][]byte{key}, nil
 	}
-	return s
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("page keys: %w", err)
+	}
+	var keys [][]byte
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, err := base64.StdEncoding.DecodeString(line)
+		if err != nil {
+			return nil, fmt.Errorf("page keys: %s:%d: not base64: %w", file, i+1, err)
+		}
+		if len(k) < 32 {
+			return nil, fmt.Errorf("page keys: %s:%d: a key needs at least 32 bytes, this one has %d", file, i+1, len(k))
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("page keys: %s holds no key", file)
+	}
+	return keys, nil
+}
+
+// redact hides the password of a database URL, for logs.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
 }

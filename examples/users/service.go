@@ -11,6 +11,7 @@ import (
 	"github.com/duetrpc/duet/pagination"
 	"github.com/duetrpc/duet/problem"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -24,11 +25,11 @@ type service struct {
 }
 
 // newService returns the service over store. Page tokens are signed with
-// key, bound to the request's filters, and expire after a day.
-func newService(store Store, key []byte) *service {
+// keys[0] and verified with any of keys (see loadKeys), bound to the request's filters, and expire after a day.
+func newService(store Store, keys [][]byte) *service {
 	return &service{
 		store: store,
-		pages: pagination.New([][]byte{key}, 24*time.Hour, pagination.Sizes{Default: 20, Max: 100}),
+		pages: pagination.New(keys, 24*time.Hour, pagination.Sizes{Default: 20, Max: 100}),
 	}
 }
 
@@ -47,7 +48,7 @@ func (s *service) ListUsers(ctx context.Context, req *userspb.ListUsersRequest) 
 		return nil, err
 	}
 	// Ask for one more than a page: if it comes back, there is a next page.
-	users, err := s.store.ListUsers(after, page.Size+1, req.GetStatus())
+	users, err := s.store.ListUsers(ctx, after, page.Size+1, req.GetStatus())
 	if err != nil {
 		return nil, storeError("user", "", err)
 	}
@@ -57,7 +58,7 @@ func (s *service) ListUsers(ctx context.Context, req *userspb.ListUsersRequest) 
 }
 
 func (s *service) GetUser(ctx context.Context, req *userspb.GetUserRequest) (*userspb.User, error) {
-	u, err := s.store.GetUser(req.GetId())
+	u, err := s.store.GetUser(ctx, req.GetId())
 	if err != nil {
 		return nil, storeError("user", req.GetId(), err)
 	}
@@ -73,7 +74,7 @@ func (s *service) CreateUser(ctx context.Context, req *userspb.CreateUserRequest
 	if in.Status == "" {
 		in.Status = "active"
 	}
-	created, err := s.store.CreateUser(in)
+	created, err := s.store.CreateUser(ctx, in)
 	if err != nil {
 		return nil, storeError("user", u.GetEmail(), err)
 	}
@@ -90,7 +91,7 @@ func (s *service) ReplaceUser(ctx context.Context, req *userspb.ReplaceUserReque
 	if in.Status == "" {
 		in.Status = "active" // PUT replaces: what is left out gets its default
 	}
-	out, err := s.store.PutUser(in)
+	out, err := s.store.PutUser(ctx, in)
 	if err != nil {
 		return nil, storeError("user", u.GetId(), err)
 	}
@@ -99,7 +100,7 @@ func (s *service) ReplaceUser(ctx context.Context, req *userspb.ReplaceUserReque
 
 func (s *service) UpdateUser(ctx context.Context, req *userspb.UpdateUserRequest) (*userspb.User, error) {
 	u := req.GetUser()
-	cur, err := s.store.GetUser(u.GetId())
+	cur, err := s.store.GetUser(ctx, u.GetId())
 	if err != nil {
 		return nil, storeError("user", u.GetId(), err)
 	}
@@ -127,7 +128,7 @@ func (s *service) UpdateUser(ctx context.Context, req *userspb.UpdateUserRequest
 		return nil, err
 	}
 	// A concurrent delete between Get and Put surfaces as NOT_FOUND.
-	out, err := s.store.PutUser(cur)
+	out, err := s.store.PutUser(ctx, cur)
 	if err != nil {
 		return nil, storeError("user", u.GetId(), err)
 	}
@@ -135,19 +136,19 @@ func (s *service) UpdateUser(ctx context.Context, req *userspb.UpdateUserRequest
 }
 
 func (s *service) DeleteUser(ctx context.Context, req *userspb.DeleteUserRequest) (*emptypb.Empty, error) {
-	if err := s.store.DeleteUser(req.GetId()); err != nil {
+	if err := s.store.DeleteUser(ctx, req.GetId()); err != nil {
 		return nil, storeError("user", req.GetId(), err)
 	}
 	return &emptypb.Empty{}, nil // 204 No Content on REST
 }
 
 func (s *service) DeactivateUser(ctx context.Context, req *userspb.DeactivateUserRequest) (*userspb.User, error) {
-	u, err := s.store.GetUser(req.GetId())
+	u, err := s.store.GetUser(ctx, req.GetId())
 	if err != nil {
 		return nil, storeError("user", req.GetId(), err)
 	}
 	u.Status = "inactive"
-	if u, err = s.store.PutUser(u); err != nil {
+	if u, err = s.store.PutUser(ctx, u); err != nil {
 		return nil, storeError("user", req.GetId(), err)
 	}
 	return u, nil
@@ -162,7 +163,7 @@ func (s *service) ListOrders(ctx context.Context, req *userspb.ListOrdersRequest
 	if err != nil {
 		return nil, err
 	}
-	orders, err := s.store.ListOrders(req.GetUserId(), after, page.Size+1)
+	orders, err := s.store.ListOrders(ctx, req.GetUserId(), after, page.Size+1)
 	if err != nil {
 		return nil, storeError("user", req.GetUserId(), err)
 	}
@@ -194,7 +195,7 @@ func (s *service) CreateOrder(ctx context.Context, req *userspb.CreateOrderReque
 	if len(violations) > 0 {
 		return nil, problem.InvalidArgument("invalid order", violations...)
 	}
-	o, err := s.store.CreateOrder(in)
+	o, err := s.store.CreateOrder(ctx, in)
 	if err != nil {
 		return nil, storeError("user", req.GetUserId(), err)
 	}
@@ -202,7 +203,7 @@ func (s *service) CreateOrder(ctx context.Context, req *userspb.CreateOrderReque
 }
 
 func (s *service) GetOrder(ctx context.Context, req *userspb.GetOrderRequest) (*userspb.Order, error) {
-	o, err := s.store.GetOrder(req.GetId())
+	o, err := s.store.GetOrder(ctx, req.GetId())
 	if err != nil {
 		return nil, storeError("order", req.GetId(), err)
 	}
@@ -270,6 +271,10 @@ func storeError(resourceType, name string, err error) error {
 		return problem.NotFound(resourceType, resourceType+"s/"+name)
 	case errors.Is(err, errEmailTaken):
 		return problem.AlreadyExists("user", "users/email="+name, "a user with this email already exists")
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The client went away or its deadline passed: the driver stopped
+		// the query; say so rather than INTERNAL.
+		return status.FromContextError(err).Err()
 	}
 	return problem.New(codes.Internal, err.Error())
 }

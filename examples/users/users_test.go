@@ -28,7 +28,7 @@ import (
 // gRPC client connected to the same port.
 func start(t *testing.T) (string, userspb.UserServiceClient, *grpc.ClientConn) {
 	t.Helper()
-	srv := newServer(seededStore())
+	srv := newServer(testStore(t), testKeys)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
