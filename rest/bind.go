@@ -261,6 +261,8 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 		return nil
 	}
 	var buf [4]protoreflect.FieldDescriptor // keeps short keys off the heap
+	var seenBuf [8]string                    // keys of singular fields set so far
+	seen := seenBuf[:0]
 	for rawQuery != "" {
 		var kv string
 		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
@@ -319,6 +321,16 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 		}
 		if last.Kind() == protoreflect.MessageKind && !scalarMessage(last.Message()) {
 			return &fieldError{field: name, reason: "INVALID_VALUE", desc: "message fields cannot be set from the query; set their fields (" + name + ".x=...)"}
+		}
+		if !last.IsList() {
+			// "?status=a&status=b" on a singular field is ambiguous: say
+			// so rather than keep the last (grpc-gateway answers 400 too).
+			for _, n := range seen {
+				if n == key {
+					return &fieldError{field: name, reason: "INVALID_VALUE", desc: "given more than once; the field is singular"}
+				}
+			}
+			seen = append(seen, key)
 		}
 		if err := setPath(msg, fds, val, name); err != nil {
 			return err

@@ -35,6 +35,7 @@ type Handler struct {
 	selfRoutes map[protoreflect.FullName]*hateoas.Route
 	plans      map[protoreflect.FullName]*linkPlan
 	skipped    []error // bindings left out, for Skipped
+	cond       conditions
 }
 
 // NewHandler returns a Handler with no services.

@@ -117,7 +117,7 @@ func TestBodyBudget(t *testing.T) {
 	fmt.Fprintf(hog, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"name\":\"%s", strings.Repeat("x", 12<<10))
 	var st int
 	var code string
-	for i := 0; i < 100; i++ { // until the hog's bytes have been buffered
+	for i := 0; i < 500; i++ { // until the hog's bytes have been buffered
 		conn := dial(t, addr)
 		fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{\"id\":\"%s\"}", strings.Repeat("y", 10000-9))
 		st, code = readProblemOrOK(t, conn)
@@ -130,7 +130,7 @@ func TestBodyBudget(t *testing.T) {
 		t.Fatalf("got %d %s, want 503 RESOURCE_EXHAUSTED", st, code)
 	}
 	hog.Close()
-	for i := 0; i < 100; i++ { // until the server notices the hog left
+	for i := 0; i < 500; i++ { // until the server notices the hog left
 		conn := dial(t, addr)
 		fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{\"id\":\"%s\"}", strings.Repeat("y", 10000-9))
 		if st, _ = readProblemOrOK(t, conn); st == http.StatusOK {

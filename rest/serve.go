@@ -270,6 +270,10 @@ func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, c *unar
 		}
 		c.body = body
 	}
+	if err := h.precondition(ctx, r, rt, c.path); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	ts := &c.ts
 	ts.method = rt.m.fullName
 	ctx = grpc.NewContextWithServerTransportStream(ctx, ts)
