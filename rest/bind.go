@@ -261,7 +261,7 @@ func (r *route) bindQuery(msg protoreflect.Message, rawQuery string, discardUnkn
 		return nil
 	}
 	var buf [4]protoreflect.FieldDescriptor // keeps short keys off the heap
-	var seenBuf [8]string                    // keys of singular fields set so far
+	var seenBuf [8]string                   // keys of singular fields set so far
 	seen := seenBuf[:0]
 	for rawQuery != "" {
 		var kv string
