@@ -32,7 +32,9 @@ func WithChain(c grpcx.Server) Option {
 
 // WithGRPCOptions passes options to the grpc.Server, such as
 // grpc.MaxRecvMsgSize or keepalive settings. Interceptors belong in
-// [WithInterceptors], so that REST and gRPC-Web run them too.
+// [WithInterceptors], so that REST and gRPC-Web run them too, and TLS in
+// [WithTLS]: the one port hands grpc-go connections it has already
+// handshaken, so grpc.Creds here would break native gRPC over TLS there.
 func WithGRPCOptions(opts ...grpc.ServerOption) Option {
 	return optionFunc(func(s *Server) { s.grpcOpts = append(s.grpcOpts, opts...) })
 }
@@ -49,9 +51,13 @@ func WithHealth(h *health.Server) Option {
 	return optionFunc(func(s *Server) { s.health = h })
 }
 
-// WithTLS serves TLS with HTTP/2 negotiated by ALPN. Without it the one
-// port speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge), which
-// is what gRPC clients use with insecure credentials.
+// WithTLS serves TLS with HTTP/2 negotiated by ALPN on the one port
+// ([Server.Serve]). Without it the one port speaks HTTP/1.1 and cleartext
+// HTTP/2 (h2c, prior knowledge), which is what gRPC clients use with
+// insecure credentials. gRPC handlers see the client's certificates as
+// credentials.TLSInfo in their peer, HTTP handlers in Request.TLS.
+// [Server.ServeGRPC] serves what its listener gives it: wrap the listener
+// with tls.NewListener for TLS there.
 func WithTLS(cfg *tls.Config) Option {
 	return optionFunc(func(s *Server) { s.tls = cfg })
 }

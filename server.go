@@ -68,6 +68,7 @@ func NewServer(opts ...Option) *Server {
 	s.unary = append([]grpc.UnaryServerInterceptor{s.calls.unary}, s.unary...)
 	s.stream = append([]grpc.StreamServerInterceptor{s.calls.streaming}, s.stream...)
 	gopts := append([]grpc.ServerOption{
+		grpc.Creds(handshaken{}), // the one port's dispatcher did any TLS handshake (dispatch.go)
 		grpc.ChainUnaryInterceptor(s.unary...),
 		grpc.ChainStreamInterceptor(s.stream...),
 		grpc.MaxRecvMsgSize(s.maxMsg),
@@ -129,6 +130,11 @@ func (s *Server) REST() *rest.Handler { return s.rest }
 // to its handler, everything else to the HTTP routes (health probes,
 // handlers added with Handle, then REST).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil { // HTTP/2 over TLS reaches net/http as a replayed connection
+		if st, ok := r.Context().Value(tlsStateKey{}).(*tls.ConnectionState); ok {
+			r.TLS = st
+		}
+	}
 	if s.cors != nil && s.cors.handle(w, r) {
 		return
 	}
@@ -137,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case isGRPCWeb(ct):
 		s.web.ServeHTTP(w, r)
 	case r.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc"):
-		s.grpc.ServeHTTP(w, r)
+		s.serveGRPC(w, r)
 	default:
 		s.mux.ServeHTTP(w, r)
 	}
@@ -146,18 +152,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Serve serves everything on lis until Shutdown: HTTP/1.1 and HTTP/2, the
 // latter over TLS with ALPN (WithTLS) or cleartext (h2c, prior knowledge).
 // It returns http.ErrServerClosed after Shutdown.
+//
+// Each connection is classified first: an HTTP/2 connection whose first
+// request is native gRPC, sent by a client directly (no Via, Forwarded,
+// X-Forwarded-* or X-Envoy-* header), is served by grpc-go's own
+// transport, at ServeGRPC's speed; every other connection by net/http,
+// which serves gRPC too (more slowly), so a connection that mixes REST,
+// gRPC-Web and gRPC, as proxies' shared upstream connections do, never
+// fails a request. A connection that shows nothing within 10 seconds (the
+// TLS handshake and the first request's headers) is closed.
 func (s *Server) Serve(lis net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: classifyTimeout,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+		ConnContext:       connContext,
 		Protocols:         new(http.Protocols),
 	}
 	hs.Protocols.SetHTTP1(true)
 	hs.Protocols.SetHTTP2(true)
-	if s.tls == nil {
-		hs.Protocols.SetUnencryptedHTTP2(true)
-	}
+	// With TLS too: the dispatcher terminates TLS and hands HTTP/2
+	// connections over as replayed plaintext.
+	hs.Protocols.SetUnencryptedHTTP2(true)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -166,11 +182,20 @@ func (s *Server) Serve(lis net.Listener) error {
 	s.https = append(s.https, hs)
 	s.startLocked()
 	s.mu.Unlock()
-	if s.tls != nil {
-		hs.TLSConfig = s.tls.Clone()
-		return hs.ServeTLS(lis, "", "")
-	}
-	return hs.Serve(lis)
+
+	d := newDispatcher(lis, s.tls)
+	go d.run()
+	native := make(chan struct{})
+	go func() {
+		defer close(native)
+		_ = s.grpc.Serve(d.grpc) // its connections live on until Shutdown stops grpc-go
+	}()
+	err := hs.Serve(d.http)
+	d.close()
+	d.grpc.Close()
+	d.wg.Wait()
+	<-native
+	return err
 }
 
 // ServeGRPC serves native gRPC only on lis, through grpc-go's own

@@ -42,6 +42,12 @@ func (kitchens) GetKitchen(ctx context.Context, r *testpb.GetKitchenRequest) (*t
 	if r.Id == "internal" {
 		return nil, errors.New("secret: db at 10.0.0.1")
 	}
+	if strings.HasPrefix(r.Id, "slow") { // a handler that ignores its deadline
+		if r.Id == "slow-header" {
+			_ = grpc.SendHeader(ctx, metadata.Pairs("x-kitchen", r.Id))
+		}
+		time.Sleep(time.Second)
+	}
 	_ = grpc.SetHeader(ctx, metadata.Pairs("x-kitchen", r.Id))
 	_ = grpc.SetTrailer(ctx, metadata.Pairs("x-done", "yes"))
 	return &testpb.Kitchen{Id: r.Id, Name: "kitchen " + r.Id}, nil

@@ -59,7 +59,7 @@ subset() {
 #     name           config     known failures                    server-under-test flags
 suite grpc-go        grpc.yaml  grpc-go.txt                    -- -impl grpc-go
 suite grpc-native    grpc.yaml  grpc.txt                       -- -impl native
-suite grpc-one-port  grpc.yaml  grpc.txt,grpc-one-port-issue13.txt -- -impl duet
+suite grpc-one-port  grpc.yaml  grpc.txt                       -- -impl duet
 subset grpc.txt grpc-go.txt
 
 exit $failed

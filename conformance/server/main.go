@@ -8,6 +8,9 @@
 //
 //	duet      duet.Server.Serve, the one port (the default)
 //	native    duet.Server.ServeGRPC, the native gRPC port
+//	handler   duet.Server as the http.Handler of a plain net/http server:
+//	          every gRPC call takes ServeHTTP, the path gRPC takes on a
+//	          one-port connection that began with something else
 //	grpc-go   a plain grpc.NewServer(), the baseline duet is held to
 //
 // -chain chooses duet's interceptor chain: "debug" is grpcx.Server{Debug:
@@ -143,6 +146,17 @@ func newServer(impl, chain string, cfg *tls.Config, limit int) (serve func(net.L
 	switch impl {
 	case "duet":
 		return ignoreClosed(srv.Serve), shutdown, nil
+	case "handler":
+		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, Protocols: new(http.Protocols)}
+		hs.Protocols.SetHTTP1(true)
+		hs.Protocols.SetHTTP2(true)
+		hs.Protocols.SetUnencryptedHTTP2(true)
+		stopHTTP := func(ctx context.Context) { _ = hs.Shutdown(ctx); shutdown(ctx) }
+		if cfg != nil {
+			hs.TLSConfig = cfg
+			return ignoreClosed(func(lis net.Listener) error { return hs.ServeTLS(lis, "", "") }), stopHTTP, nil
+		}
+		return ignoreClosed(hs.Serve), stopHTTP, nil
 	case "native":
 		if cfg != nil {
 			// ServeGRPC serves what it is given; TLS is the listener's.
