@@ -677,13 +677,18 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 
 var bearerChallenge = []string{"Bearer"}
 
-// unauthenticated reports whether err is answered 401.
+// unauthenticated reports whether err is answered 401. It walks the
+// chain by hand: errors.As would allocate on every error response.
 func unauthenticated(err error) bool {
-	var p *problem.Problem
-	if errors.As(err, &p) {
-		return p.Status == http.StatusUnauthorized
+	for ; err != nil; err = errors.Unwrap(err) {
+		switch e := err.(type) {
+		case *problem.Problem:
+			return e.Status == http.StatusUnauthorized
+		case interface{ GRPCStatus() *status.Status }:
+			return e.GRPCStatus().Code() == codes.Unauthenticated
+		}
 	}
-	return status.Code(err) == codes.Unauthenticated
+	return false
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
