@@ -77,7 +77,8 @@ type webResponse struct {
 	w       http.ResponseWriter
 	mu      sync.Mutex
 	fw      webFrameWriter
-	enc     []byte // the message being sent, reused
+	enc     []byte       // the message being sent, reused
+	duplex  *http1Duplex // an HTTP/1.1 request read in full duplex; nil otherwise
 	started bool
 	done    bool
 	header  metadata.MD
@@ -145,12 +146,20 @@ func (wr *webResponse) finish(err error) {
 			fmt.Fprintf(&b, "grpc-status-details-bin: %s\r\n", base64.RawStdEncoding.EncodeToString(raw))
 		}
 	}
+	drained := wr.duplex == nil || wr.duplex.drain()
 	wr.mu.Lock()
 	defer wr.mu.Unlock()
 	if wr.done {
 		return
 	}
 	wr.done = true
+	if !drained {
+		if !wr.started {
+			wr.w.Header().Set("Connection", "close")
+		} else {
+			defer wr.duplex.abort()
+		}
+	}
 	for k, vs := range wr.trailer {
 		if strings.HasPrefix(k, "grpc-") {
 			continue
@@ -325,7 +334,9 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body.deadline = rc.SetReadDeadline
 		// HTTP/1.1: read the request while responding (half duplex clients
 		// have sent it all by then; full duplex ones need it).
-		_ = rc.EnableFullDuplex()
+		if r.ProtoMajor == 1 && rc.EnableFullDuplex() == nil {
+			resp.duplex = &http1Duplex{rc: rc, body: r.Body, timeout: g.bodyTimeout}
+		}
 	} else {
 		// The one message, and the end of the body, within the timeout.
 		armed := g.bodyTimeout > 0 && rc.SetReadDeadline(time.Now().Add(g.bodyTimeout)) == nil
@@ -392,4 +403,56 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = m.stream.Handler(m.impl, s)
 	}
 	resp.finish(err)
+}
+
+// maxDrain is how much of a request body left unread by a stream handler
+// is read and discarded so that the HTTP/1.1 connection can serve the next
+// request; net/http uses the same bound.
+const maxDrain = 256 << 10
+
+// http1Duplex is an HTTP/1.1 request read in full duplex, which must be
+// read to its end before the response ends. net/http would otherwise read
+// the rest when it closes the body after the handler: reaching the end
+// there starts a background read that races the next request's read
+// ("invalid concurrent Body.Read call"), and failing to reach it, it may
+// reuse the connection from the middle of the body.
+type http1Duplex struct {
+	rc      *http.ResponseController
+	body    io.Reader
+	timeout time.Duration
+}
+
+// drain reads what the handler left of the body, within maxDrain and the
+// body timeout, and reports whether it reached the end. When it did not,
+// the connection must not serve another request: the response says so
+// (Connection: close) if its headers are not out yet, else abort closes
+// it.
+func (d *http1Duplex) drain() bool {
+	if d.timeout > 0 {
+		_ = d.rc.SetReadDeadline(time.Now().Add(d.timeout))
+	}
+	if _, err := io.CopyN(io.Discard, d.body, maxDrain); err == io.EOF {
+		_ = d.rc.SetReadDeadline(time.Time{})
+		return true
+	}
+	// The read deadline stays: net/http reads up to maxDrain more when it
+	// closes the body, within it, and then half-closes the connection and
+	// lingers, so that the client reads the response before a reset.
+	return false
+}
+
+// abort closes the connection once the trailer frame is out, without the
+// last chunk, so that the client does not take it back into its pool;
+// like net/http, it half-closes first and lingers briefly so that the
+// client reads what was sent before the unread body provokes a reset.
+func (d *http1Duplex) abort() {
+	conn, _, err := d.rc.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_, _ = io.Copy(io.Discard, conn)
+	}
 }

@@ -17,6 +17,13 @@ if ! "$RUNNER" --version 2>/dev/null | grep -qx "connectconformance $CONFORMANCE
   echo "  go install connectrpc.com/conformance/cmd/connectconformance@$CONFORMANCE_VERSION" >&2
   exit 1
 fi
+# The suite's reference gRPC-Web server, the baseline of the gRPC-Web run.
+REFERENCE_GRPC_WEB=${CONFORMANCE_GRPCSERVER:-grpcserver}
+if ! "$REFERENCE_GRPC_WEB" --version 2>/dev/null | grep -qx "grpcserver $CONFORMANCE_VERSION"; then
+  echo "need grpcserver $CONFORMANCE_VERSION on PATH (or in \$CONFORMANCE_GRPCSERVER):" >&2
+  echo "  go install connectrpc.com/conformance/cmd/grpcserver@$CONFORMANCE_VERSION" >&2
+  exit 1
+fi
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
@@ -24,6 +31,7 @@ go build -o "$bin/server" ./server
 
 failed=0
 # suite NAME CONFIG KNOWN-FAILING[,KNOWN-FAILING...] -- SERVER-FLAGS...
+# The server is duet's server-under-test, or $SERVER when set.
 suite() {
   local name=$1 conf=$2 known=$3
   shift 4
@@ -33,13 +41,13 @@ suite() {
   : >"$list"
   for k in ${known//,/ }; do cat "known-failing/$k" >>"$list"; done
   local log="$bin/$name.log"
-  if timeout 600 "$RUNNER" --mode server --conf "config/$conf" --known-failing "@$list" -- "$bin/server" "$@" >"$log" 2>&1; then
+  if timeout 600 "$RUNNER" --mode server --conf "config/$conf" --known-failing "@$list" -- "${SERVER:-$bin/server}" "$@" >"$log" 2>&1; then
     local total passed
     total=$(sed -n 's/^Total cases: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
     passed=$(sed -n 's/^\([0-9]*\) passed, .*/\1/p' "$log" | tail -n 1)
-    echo "conformance $name ($*): $passed of $total cases pass; the other $((total - passed)) are listed as known failures"
+    echo "conformance $name (${SERVER:+$SERVER }$*): $passed of $total cases pass; the other $((total - passed)) are listed as known failures"
   else
-    echo "conformance $name ($*): FAILED"
+    echo "conformance $name (${SERVER:+$SERVER }$*): FAILED"
     grep -E '^(FAILED|Total|[0-9]+ passed)|known|unexpected' "$log" || tail -n 40 "$log"
     failed=1
   fi
@@ -61,5 +69,9 @@ suite grpc-go        grpc.yaml  grpc-go.txt                    -- -impl grpc-go
 suite grpc-native    grpc.yaml  grpc.txt                       -- -impl native
 suite grpc-one-port  grpc.yaml  grpc.txt                       -- -impl duet
 subset grpc.txt grpc-go.txt
+SERVER=$REFERENCE_GRPC_WEB \
+suite grpc-web-reference grpc-web-reference.yaml grpc-web-reference.txt --
+suite grpc-web       grpc-web.yaml  grpc-web.txt                   -- -impl duet
+subset grpc-web.txt grpc-web-reference.txt
 
 exit $failed
