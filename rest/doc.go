@@ -22,14 +22,22 @@
 // # Mapping
 //
 // Path templates follow google/api/http.proto in full: {field}, {a.b.c},
-// {name=shelves/*/books/*}, *, **, :verb and additional_bindings.
-// Single-segment variables decode %2F; multi-segment ones keep it. Bodies
-// are "*", one field, or none; query parameters set every other field by
-// proto or JSON name, nested with dots and repeated by repeating the key,
+// {name=shelves/*/books/*}, *, **, :verb and additional_bindings, and
+// every binding grpc-gateway v2 accepts registers: a repeated field in a
+// path takes a comma-separated list, a body may name a field inside
+// sub-messages ("payload.value"), and a verb may hold ':' (the longest
+// verb that routes wins). A binding that still cannot be served is left
+// out and reported, and listed by [Handler.Skipped]; [WithStrictRules]
+// makes it a panic at registration. HEAD takes a binding of its own when
+// there is one, else GET's. Single-segment variables decode %2F;
+// multi-segment ones keep it. Bodies are "*", one field, or none; query
+// parameters set every other field by proto or JSON name, nested with
+// dots, repeated by repeating the key, map entries as name[key]=value,
 // enums by name or number, well-known types in their JSON string forms.
 // google.api.HttpBody requests and responses are raw bytes with their
 // content type. A PATCH without a field mask gets one from the body's
-// members (AIP-134).
+// members, relative to the resource being updated (AIP-134): the body
+// field, or with body "*" the request's resource field.
 //
 // Responses are protojson with grpc-gateway v2's defaults (unpopulated
 // fields emitted, lowerCamel names), so clients moving from grpc-gateway
@@ -38,7 +46,20 @@
 // honour If-None-Match. Hypermedia links ([WithLinks]) are opt-in, so that
 // default bodies stay exactly grpc-gateway's. Every error is application/problem+json from the
 // problem package, with the field at fault named in a BadRequest violation
-// (or, with [WithStatusErrors], grpc-gateway's google.rpc.Status JSON).
+// (or, with [WithStatusErrors], grpc-gateway's google.rpc.Status JSON); a
+// 401 carries WWW-Authenticate ("Bearer", or the "www-authenticate"
+// header metadata the handler sends). A panic anywhere below ServeHTTP is
+// a 500 problem (or, once a stream began, its error message), reported,
+// never a cut connection. response_body renders the named field, on
+// unary and server-streaming methods alike.
+//
+// Accept is negotiated once, for every kind of response (RFC 9110
+// §12.5.1): media types compare case-insensitively, q-values count
+// wherever they stand, wildcards match, and the most specific range that
+// matches an offer decides its quality. JSON methods offer
+// application/json; server streams application/x-ndjson,
+// text/event-stream and application/json (NDJSON); an HttpBody response
+// its own content type. Nothing acceptable is 406.
 //
 // # Streaming
 //
@@ -48,10 +69,14 @@
 // message per line; a final {"error": problem} line). Client-streaming
 // methods read an NDJSON body one line at a time as the handler asks, and
 // google.api.HttpBody uploads arrive in 64 KiB chunks, so memory stays
-// bounded. Bidirectional methods are full-duplex NDJSON over HTTP/2 and
-// over HTTP/1.1; their response headers go out as soon as the handler
-// first reads, so clients that wait for headers before writing work too. An error before the first message is an ordinary problem
-// response. The client going away cancels the handler's context.
+// bounded; the response is written when the handler returns, with the
+// headers and trailers it set, whenever it set them. Bidirectional methods
+// are full-duplex NDJSON over HTTP/2 and over HTTP/1.1; their response
+// headers go out as soon as the handler first reads, so clients that wait
+// for headers before writing work too, and header metadata the handler
+// sends after that arrives as HTTP trailers. An error before the first
+// message is an ordinary problem response. The client going away cancels
+// the handler's context, also when it sent a body the rule does not read.
 //
 // # Metadata and deadlines
 //
@@ -60,7 +85,7 @@
 // guards both protocols. Grpc-Timeout and Connect-Timeout-Ms set the
 // handler's deadline. Header metadata the handler sets comes back as
 // Grpc-Metadata-* response headers (location as Location), trailers as
-// Grpc-Trailer-*.
+// Grpc-Trailer-* (on streams, as HTTP trailers).
 //
 // # Performance
 //

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"runtime/debug"
@@ -108,7 +109,7 @@ func (h *Handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	h.report(r.Context(), r.Method+" "+r.URL.Path, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
+	h.report(r.Context(), slog.LevelError, r.Method+" "+r.URL.Path, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
 	h.writeError(w, r, status.Error(codes.Internal, "panic"))
 }
 

@@ -14,7 +14,7 @@ func (h *Handler) skip(m *method, err error) error {
 		return err
 	}
 	h.skipped = append(h.skipped, err)
-	h.report(context.Background(), m.fullName, "binding skipped", err)
+	h.report(context.Background(), slog.LevelWarn, m.fullName, "binding skipped", err)
 	return nil
 }
 
@@ -30,6 +30,6 @@ func (h *Handler) Skipped() []error {
 // no client can be told: a skipped binding, a recovered panic. It logs
 // through slog's default logger until the shared call layer's reporter
 // takes over.
-func (h *Handler) report(ctx context.Context, method, what string, err error) {
-	slog.Default().ErrorContext(ctx, "rest: "+what, "method", method, "error", err)
+func (h *Handler) report(ctx context.Context, level slog.Level, method, what string, err error) {
+	slog.Default().Log(ctx, level, "rest: "+what, "method", method, "error", err)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -413,7 +414,7 @@ func (h *Handler) callStream(s *httpStream, rt *route) (err error) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			h.report(s.ctx, rt.m.fullName, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
+			h.report(s.ctx, slog.LevelError, rt.m.fullName, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
 			err = status.Error(codes.Internal, "panic")
 		}
 	}()
