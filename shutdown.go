@@ -80,7 +80,14 @@ func (c *calls) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, han
 func (c *calls) streaming(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx, done := c.begin(ss.Context())
 	defer done()
-	return result(ctx, handler(srv, endingStream{ss, ctx}))
+	err := handler(srv, endingStream{ss, ctx})
+	if err == nil && errors.Is(context.Cause(ctx), errShutdown) {
+		// A handler that treats its cancelled context as the client
+		// leaving returns nil; the client must still learn that the
+		// server cut the stream, not that it ended.
+		return errShutdown
+	}
+	return result(ctx, err)
 }
 
 // endingStream is a stream whose context ends with the shutdown.
