@@ -20,6 +20,7 @@ import (
 
 	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/examples/chat/chatpb"
+	"github.com/duetrpc/duet/health"
 	"google.golang.org/grpc/reflection"
 )
 
@@ -28,24 +29,32 @@ var page []byte
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8082", "address for the page, REST, gRPC and gRPC-Web")
+	drain := flag.Duration("drain", 3*time.Second, "on SIGTERM, how long /readyz fails before the port closes, so load balancers stop sending first")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := newServer()
+	srv := newServer(duet.WithDrain(*drain))
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("chat: open http://%s/ in two browser tabs", lis.Addr())
-	// Streams never finish on their own: give them a short grace, then cut.
+	// Streams never finish on their own: give them a short grace, then
+	// they end with UNAVAILABLE (a final SSE error event), and browsers'
+	// EventSource reconnects to another replica.
 	if err := srv.Run(ctx, lis, 2*time.Second); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func newServer() *duet.Server {
-	srv := duet.NewServer()
+// newServer builds the server: the service, health (grpc.health.v1 and
+// /livez, /readyz, /healthz), reflection and the page; opts add to or
+// override its options (main adds the drain period).
+func newServer(opts ...duet.Option) *duet.Server {
+	hs := health.New(nil)
+	hs.AddService(chatpb.ChatService_ServiceDesc.ServiceName)
+	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs)}, opts...)...)
 	chatpb.RegisterChatServiceServer(srv, &service{hub: newHub(), now: time.Now})
 	reflection.Register(srv.GRPCServer())
 	srv.Handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/examples/files/filespb"
+	"github.com/duetrpc/duet/health"
 	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc/reflection"
 )
@@ -30,6 +31,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "address for REST, gRPC and gRPC-Web")
 	data := flag.String("data", "files-data", "directory the files are stored in")
 	printOpenAPI := flag.Bool("openapi", false, "print the OpenAPI 3.1 document to stdout and exit")
+	drain := flag.Duration("drain", 3*time.Second, "on SIGTERM, how long /readyz fails before the port closes, so load balancers stop sending first")
 	flag.Parse()
 
 	if *printOpenAPI {
@@ -48,7 +50,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := newServer(*data)
+	srv := newServer(*data, duet.WithDrain(*drain))
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
@@ -69,10 +71,14 @@ var openAPIOptions = rest.OpenAPIOptions{
 	Bearer:      true,
 }
 
-// newServer builds the server: the service, reflection and the OpenAPI
-// document at /openapi.json.
-func newServer(dir string) *duet.Server {
-	srv := duet.NewServer()
+// newServer builds the server: the service, health (grpc.health.v1 and
+// /livez, /readyz, /healthz), reflection and the OpenAPI document at
+// /openapi.json; opts add to or override its options (main adds the drain
+// period).
+func newServer(dir string, opts ...duet.Option) *duet.Server {
+	hs := health.New(nil)
+	hs.AddService(filespb.FileService_ServiceDesc.ServiceName)
+	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs)}, opts...)...)
 	filespb.RegisterFileServiceServer(srv, &service{dir: dir})
 	reflection.Register(srv.GRPCServer())
 	// After registering: the document describes what is registered.

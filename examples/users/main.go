@@ -37,6 +37,7 @@ func main() {
 	grpcAddr := flag.String("grpc-addr", "", "optional extra address for native gRPC only")
 	printOpenAPI := flag.Bool("openapi", false, "print the OpenAPI 3.1 document to stdout and exit")
 	dsn := flag.String("db", "users.db", "an SQLite file, or a postgres:// URL")
+	drain := flag.Duration("drain", 3*time.Second, "on SIGTERM, how long /readyz fails before the port closes, so load balancers stop sending first")
 	keyFile := flag.String("page-keys", os.Getenv("USERS_PAGE_KEYS"), "a file of page-token keys, one per line in base64; the first signs, all verify (default $USERS_PAGE_KEYS)")
 	flag.Parse()
 
@@ -63,7 +64,7 @@ func main() {
 	}
 	defer store.Close()
 	log.Printf("users: data in %s", redact(*dsn))
-	if err := run(ctx, newServer(store, keys), *addr, *grpcAddr, func(a net.Addr) {
+	if err := run(ctx, newServer(store, keys, duet.WithDrain(*drain)), *addr, *grpcAddr, func(a net.Addr) {
 		log.Printf("users: serving REST, gRPC and gRPC-Web on http://%s", a)
 	}); err != nil {
 		log.Fatal(err)
@@ -81,11 +82,12 @@ var openAPIOptions = rest.OpenAPIOptions{
 }
 
 // newServer builds the server: the service, health, reflection and the
-// OpenAPI document at /openapi.json.
-func newServer(store Store, keys [][]byte) *duet.Server {
+// OpenAPI document at /openapi.json; opts add to or override its options
+// (main adds the drain period).
+func newServer(store Store, keys [][]byte, opts ...duet.Option) *duet.Server {
 	hs := health.New(nil)
 	hs.AddService(userspb.UserService_ServiceDesc.ServiceName)
-	srv := duet.NewServer(duet.WithHealth(hs), duet.WithRESTOptions(linkOptions()...))
+	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs), duet.WithRESTOptions(linkOptions()...)}, opts...)...)
 	userspb.RegisterUserServiceServer(srv, newService(store, keys))
 	// Reflection only makes sense on gRPC, so it goes on the grpc.Server.
 	reflection.Register(srv.GRPCServer())
