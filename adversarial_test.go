@@ -6,6 +6,7 @@ package duet
 // getting answers, and nothing leaks once they leave.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -18,10 +19,25 @@ import (
 	"time"
 
 	"github.com/duetrpc/duet/internal/testpb"
+	"google.golang.org/grpc"
 )
 
 type hostileKitchens struct {
 	testpb.UnimplementedKitchensServer
+	tailEnded chan error // receives when a Tail stream's handler returns
+}
+
+// Tail sends 16 KiB messages until a send fails.
+func (k hostileKitchens) Tail(_ *testpb.TailRequest, s grpc.ServerStreamingServer[testpb.Nested]) error {
+	m := &testpb.Nested{S: strings.Repeat("x", 16<<10)}
+	for {
+		if err := s.Send(m); err != nil {
+			if k.tailEnded != nil {
+				k.tailEnded <- err
+			}
+			return err
+		}
+	}
 }
 
 func (hostileKitchens) Echo(_ context.Context, k *testpb.Kitchen) (*testpb.Kitchen, error) {
@@ -35,9 +51,13 @@ func (hostileKitchens) GetKitchen(_ context.Context, r *testpb.GetKitchenRequest
 // startHostile serves a Server with the kitchens service on loopback
 // and returns its address; the server is shut down when the test ends.
 func startHostile(t *testing.T, opts ...Option) (*Server, string) {
+	return startHostileWith(t, hostileKitchens{}, opts...)
+}
+
+func startHostileWith(t *testing.T, impl hostileKitchens, opts ...Option) (*Server, string) {
 	t.Helper()
 	srv := NewServer(opts...)
-	testpb.RegisterKitchensServer(srv, hostileKitchens{})
+	testpb.RegisterKitchensServer(srv, impl)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -121,11 +141,11 @@ func h2Stalled(t *testing.T, addr string, n, declared int) net.Conn {
 // quotes it. Before bodies grew as bytes arrive, they took 4.8 GiB.
 const declaredHeapBound = 64 << 20
 
-// TestDeclaredButUnsentBodies: 1000 HTTP/2 streams (4 connections of
+// TestAdversarialDeclaredButUnsentBodies: 1000 HTTP/2 streams (4 connections of
 // 250, Go's default stream limit) and 200 HTTP/1.1 connections that
 // declare a 4 MiB body and send none of it cost kilobytes each, not the
 // declared 4 MiB, and other clients are still served.
-func TestDeclaredButUnsentBodies(t *testing.T) {
+func TestAdversarialDeclaredButUnsentBodies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 1200 requests")
 	}
@@ -168,11 +188,11 @@ func TestDeclaredButUnsentBodies(t *testing.T) {
 	stillAnswers(t, addr)
 }
 
-// TestBodyBudgetRefuses: with the budget held by slow bodies, another
+// TestAdversarialBodyBudget: with the budget held by slow bodies, another
 // body is refused with 503 RESOURCE_EXHAUSTED on REST and
 // RESOURCE_EXHAUSTED on gRPC-Web, while requests without bodies are
 // served.
-func TestBodyBudgetRefuses(t *testing.T) {
+func TestAdversarialBodyBudget(t *testing.T) {
 	srv, addr := startHostile(t, WithBodyBudget(64<<10))
 	var conns []net.Conn
 	defer func() {
@@ -214,6 +234,132 @@ func TestBodyBudgetRefuses(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Contains(b, []byte("grpc-status: 8")) {
 		t.Errorf("gRPC-Web got %q, want grpc-status: 8 (RESOURCE_EXHAUSTED)", b)
+	}
+	stillAnswers(t, addr)
+}
+
+// settled waits until the goroutine count is back near before: whatever
+// hostile clients started has ended.
+func settled(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for runtime.NumGoroutine() > before+5 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAdversarialSlowBodies: bodies sent a byte at a time, and HTTP/2
+// bodies declared but never sent, are ended by the body timeout (408 on
+// HTTP/1.1), give back what they took from the budget, and leave no
+// goroutine behind; meanwhile other clients are served.
+func TestAdversarialSlowBodies(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		srv, addr := startHostile(t, WithBodyTimeout(300*time.Millisecond))
+		const slow = 50
+		statuses := make(chan string, slow)
+		for range slow {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+			go func() {
+				// A byte every 50 ms: 1000 bytes would take 50 s.
+				for i := 0; i < 1000; i++ {
+					if _, err := c.Write([]byte(" ")); err != nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
+			go func() {
+				_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+				line, err := bufio.NewReader(c).ReadString('\n')
+				if err != nil {
+					line = err.Error()
+				}
+				statuses <- strings.TrimSpace(line)
+			}()
+		}
+		h2 := h2Stalled(t, addr, 50, 1000)
+		defer h2.Close()
+		stillAnswers(t, addr)
+		for range slow {
+			if st := <-statuses; st != "HTTP/1.1 408 Request Timeout" {
+				t.Errorf("a slow body got %q, want 408", st)
+			}
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for srv.budget.InUse() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d bytes of the budget still taken after the body timeout", srv.budget.InUse())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		stillAnswers(t, addr)
+	}()
+	http.DefaultClient.CloseIdleConnections()
+	settled(t, before)
+}
+
+// TestAdversarialNonReadingStreams: gRPC-Web and SSE clients that stop
+// reading are dropped by the write timeout: the handler's Send fails.
+func TestAdversarialNonReadingStreams(t *testing.T) {
+	impl := hostileKitchens{tailEnded: make(chan error, 4)}
+	_, addr := startHostileWith(t, impl, WithWriteTimeout(300*time.Millisecond))
+	frame := []byte{0, 0, 0, 0, 0} // an empty TailRequest
+	for name, req := range map[string]string{
+		"grpc-web": fmt.Sprintf("POST /duet.test.v1.Kitchens/Tail HTTP/1.1\r\nHost: x\r\nContent-Type: application/grpc-web+proto\r\nContent-Length: %d\r\n\r\n%s", len(frame), frame),
+		"sse":      "GET /v1/tail?count=-1 HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+		"ndjson":   "GET /v1/tail?count=-1 HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+			fmt.Fprint(c, req) // and never read
+			select {
+			case <-impl.tailEnded:
+			case <-time.After(30 * time.Second):
+				t.Fatal("still streaming to a client that does not read")
+			}
+			stillAnswers(t, addr)
+		})
+	}
+}
+
+// TestAdversarialHeaderFlood: headers past the limit are refused with 431
+// and cost nothing to other clients.
+func TestAdversarialHeaderFlood(t *testing.T) {
+	_, addr := startHostile(t)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		fmt.Fprint(c, "GET /v1/kitchens/k1 HTTP/1.1\r\nHost: x\r\n")
+		line := "X-Flood: " + strings.Repeat("a", 8<<10) + "\r\n"
+		for i := 0; i < 256; i++ { // 2 MiB of headers
+			if _, err := fmt.Fprint(c, line); err != nil {
+				return
+			}
+		}
+		fmt.Fprint(c, "\r\n")
+	}()
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	st, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.Contains(st, " 431 ") {
+		t.Errorf("a header flood got %q (%v), want 431", st, err)
 	}
 	stillAnswers(t, addr)
 }
