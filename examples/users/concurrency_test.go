@@ -266,4 +266,3 @@ func TestDataSurvivesRestart(t *testing.T) {
 		t.Errorf("jane@example.com listed %d times after a restart, want 1", n)
 	}
 }
-
