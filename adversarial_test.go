@@ -363,3 +363,63 @@ func TestAdversarialHeaderFlood(t *testing.T) {
 	}
 	stillAnswers(t, addr)
 }
+
+// TestShutdownSendsGOAWAY: an HTTP/2 connection open when the server
+// shuts down is told so with GOAWAY, so its client opens new streams
+// elsewhere instead of having them refused.
+func TestShutdownSendsGOAWAY(t *testing.T) {
+	srv, addr := startHostile(t)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var b bytes.Buffer
+	b.WriteString("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+	b.Write([]byte{0, 0, 0, 0x4, 0, 0, 0, 0, 0}) // SETTINGS
+	var hb []byte
+	for _, kv := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":path", "/v1/kitchens/k1"}, {":authority", "x"}} {
+		hb = append(hb, 0, byte(len(kv[0])))
+		hb = append(hb, kv[0]...)
+		hb = append(hb, byte(len(kv[1])))
+		hb = append(hb, kv[1]...)
+	}
+	b.Write([]byte{0, 0, byte(len(hb)), 0x1, 0x5, 0, 0, 0, 1}) // HEADERS, END_STREAM|END_HEADERS, stream 1
+	b.Write(hb)
+	if _, err := c.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	// Read frames: once the response to stream 1 has ended, shut down.
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	shutdown := make(chan error, 1)
+	started := false
+	for {
+		var h [9]byte
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			t.Fatalf("connection ended without GOAWAY: %v", err)
+		}
+		n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+		if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+			t.Fatal(err)
+		}
+		typ, flags, stream := h[3], h[4], uint32(h[5]&0x7f)<<24|uint32(h[6])<<16|uint32(h[7])<<8|uint32(h[8])
+		if typ == 0x7 {
+			break // GOAWAY
+		}
+		if stream == 1 && flags&0x1 != 0 && !started { // END_STREAM
+			started = true
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				shutdown <- srv.Shutdown(ctx)
+			}()
+		}
+	}
+	if !started {
+		t.Fatal("GOAWAY before the shutdown")
+	}
+	if err := <-shutdown; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
+}
