@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,13 +19,19 @@ import (
 	"github.com/duetrpc/duet/internal/testpb"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// browserPage calls the server with fetch from another origin, framing
-// gRPC-Web by hand as PROTOCOL-WEB.md describes, and posts what it saw
-// back to the page's own server.
+// browserPage calls the server from another origin, with fetch, framing
+// gRPC-Web by hand as PROTOCOL-WEB.md describes (binary and text mode), and
+// with the npm client library @connectrpc/connect-web (proto and JSON
+// codecs, testdata/grpcweb-browser/client.js), and posts what it saw back
+// to the page's own server.
 var browserPage = template.Must(template.New("page").Parse(`<!doctype html>
+<script src="/client.js"></script>
 <script>
 const api = {{.API}};
 function frame(b64) {
@@ -65,6 +73,7 @@ async function call(method, reqB64, text) {
       results["unary " + mode] = await call("GetKitchen", {{.Get}}, text);
       results["stream " + mode] = await call("Tail", {{.Tail}}, text);
     }
+    Object.assign(results, await duetClient.run(api, {{.Descriptors}}));
   } catch (e) {
     results.error = String(e);
   }
@@ -80,13 +89,23 @@ type browserCall struct {
 
 // TestBrowser runs gRPC-Web calls from headless Chromium, cross-origin, so
 // that the CORS preflight, exposed headers and the framing are checked by a
-// real browser. It needs Debian's chromium (apt-get install chromium) and
-// is skipped without it.
+// real browser and a real client library. It needs Debian's chromium
+// (apt-get install chromium) and the npm packages of
+// testdata/grpcweb-browser (npm ci there); it is skipped without them,
+// except under DUET_CI, where it fails.
 func TestBrowser(t *testing.T) {
+	missing := func(what string) {
+		if os.Getenv("DUET_CI") != "" {
+			t.Fatal(what)
+		}
+		t.Skip(what)
+	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium is not installed")
+		missing("chromium is not installed")
 	}
+	client := bundleClient(t, missing)
+	descriptors := descriptorSet(t, testpb.File_internal_testpb_test_proto)
 	results := make(chan map[string]json.RawMessage, 1)
 	var getB64, tailB64 string
 	if b, err := proto.Marshal(&testpb.GetKitchenRequest{Id: "5"}); err == nil {
@@ -100,7 +119,10 @@ func TestBrowser(t *testing.T) {
 		switch r.URL.Path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			browserPage.Execute(w, map[string]string{"API": apiURL, "Get": getB64, "Tail": tailB64})
+			browserPage.Execute(w, map[string]string{"API": apiURL, "Get": getB64, "Tail": tailB64, "Descriptors": descriptors})
+		case "/client.js":
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write(client)
 		case "/result":
 			var m map[string]json.RawMessage
 			b, _ := io.ReadAll(r.Body)
@@ -168,4 +190,87 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("stream %s: %d messages, trailers %q", mode, len(stream.Messages), stream.Trailers)
 		}
 	}
+
+	// The npm client: both codecs, the same answers.
+	for _, codec := range []string{"proto", "json"} {
+		var unary struct {
+			Kitchen         map[string]any `json:"kitchen"`
+			Header, Trailer string
+		}
+		if err := json.Unmarshal(got["npm unary "+codec], &unary); err != nil {
+			t.Fatalf("npm unary %s: %v: %s", codec, err, got["npm unary "+codec])
+		}
+		// With the REST side's EmitUnpopulated, an unset google.protobuf.Value
+		// field is written as null, which a reader takes for NULL_VALUE: the
+		// JSON call sees "val": null where the proto call sees nothing.
+		delete(unary.Kitchen, "val")
+		if diff := cmp.Diff(map[string]any{"id": "5", "name": "kitchen 5"}, unary.Kitchen); diff != "" {
+			t.Errorf("npm unary %s (-want +got):\n%s", codec, diff)
+		}
+		if unary.Header != "5" || unary.Trailer != "yes" {
+			t.Errorf("npm unary %s: header x-kitchen %q, trailer x-done %q", codec, unary.Header, unary.Trailer)
+		}
+		var tail []int
+		if err := json.Unmarshal(got["npm stream "+codec], &tail); err != nil || !cmp.Equal([]int{0, 1, 2}, tail) {
+			t.Errorf("npm stream %s: %s, want [0,1,2]", codec, got["npm stream "+codec])
+		}
+		var e struct {
+			Code    int
+			Message string
+			Details int
+		}
+		if err := json.Unmarshal(got["npm error "+codec], &e); err != nil || e.Code != 5 || e.Details != 1 {
+			t.Errorf("npm error %s: %s, want NOT_FOUND (5) with one detail", codec, got["npm error "+codec])
+		}
+	}
+}
+
+// bundleClient bundles testdata/grpcweb-browser/client.js and the npm
+// packages it imports into one script, with the esbuild npm ci installed.
+func bundleClient(t *testing.T, missing func(string)) []byte {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "grpcweb-browser"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	esbuild := filepath.Join(dir, "node_modules", ".bin", "esbuild")
+	if _, err := os.Stat(esbuild); err != nil {
+		missing("the npm packages are not installed: cd " + dir + " && npm ci")
+	}
+	out := filepath.Join(t.TempDir(), "client.js")
+	cmd := exec.Command(esbuild, "client.js", "--bundle", "--format=iife", "--global-name=duetClient", "--log-level=warning", "--outfile="+out)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("esbuild: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// descriptorSet returns base64 of a FileDescriptorSet holding fd and every
+// file it imports, dependencies first, for the client's registry.
+func descriptorSet(t *testing.T, fd protoreflect.FileDescriptor) string {
+	t.Helper()
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
+	var add func(protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		for i := 0; i < fd.Imports().Len(); i++ {
+			add(fd.Imports().Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	add(fd)
+	b, err := proto.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }

@@ -326,7 +326,7 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := newWebFrameReader(r.Body, wct.text, g.maxMsg, decomp)
 	body.budget, body.timeout = g.budget, g.bodyTimeout
-	defer body.release()
+	defer body.close()
 	s := &webStream{method: m.name, codec: codec, resp: resp, body: body}
 	if m.stream != nil && m.stream.ClientStreams {
 		// Each message must arrive within the body timeout once it has

@@ -32,7 +32,8 @@ const (
 // is handled message by message and memory is bounded by the message size
 // limit, never by the number of frames. Each message grows only as its
 // bytes arrive and draws on the server's body budget until the next one
-// is read (or release). With a read deadline set, a message, once its first
+// is read (or release); a small buffer (keepBuffer) is kept, with its
+// share of the budget, for the call's next messages. With a read deadline set, a message, once its first
 // byte has arrived, must arrive whole within the body timeout; the wait
 // between messages of a stream is the client's.
 type webFrameReader struct {
@@ -40,7 +41,9 @@ type webFrameReader struct {
 	max    int                 // largest message, before and after decompression
 	decomp encoding.Compressor // the request's grpc-encoding; nil for identity
 	budget *budget.Bytes
-	held   int64 // taken from budget for the current message
+	held   int64  // taken from budget for the current message
+	buf    []byte // kept for the next messages, at most keepBuffer
+	kept   int64  // taken from budget for buf
 	// deadline sets the body's read deadline (http.ResponseController's);
 	// nil, or timeout 0, for none.
 	deadline func(time.Time) error
@@ -91,12 +94,26 @@ func (fr *webFrameReader) next() ([]byte, error) {
 	if uint64(size) > uint64(fr.max) {
 		return nil, status.Errorf(codes.ResourceExhausted, "grpc-web: a request message of %d bytes exceeds the limit of %d", size, fr.max)
 	}
-	payload, err := fr.read(io.LimitReader(fr.body, int64(size)), int64(size), int64(size))
-	if err != nil {
-		return nil, err
-	}
-	if len(payload) < int(size) {
-		return nil, status.Errorf(codes.Internal, "grpc-web: the request ends inside a message (%d of %d bytes)", len(payload), size)
+	var payload []byte
+	if int(size) <= cap(fr.buf) {
+		// The kept buffer holds it: no allocation, no new budget.
+		payload = fr.buf[:size]
+		if n, err := io.ReadFull(fr.body, payload); err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, status.Errorf(codes.Internal, "grpc-web: the request ends inside a message (%d of %d bytes)", n, size)
+		} else if err != nil {
+			return nil, fr.readError(err)
+		}
+	} else {
+		if payload, err = fr.read(io.LimitReader(fr.body, int64(size)), int64(size), int64(size)); err != nil {
+			return nil, err
+		}
+		if len(payload) < int(size) {
+			return nil, status.Errorf(codes.Internal, "grpc-web: the request ends inside a message (%d of %d bytes)", len(payload), size)
+		}
+		if cap(payload) <= keepBuffer {
+			fr.budget.Give(fr.kept)
+			fr.buf, fr.kept, fr.held = payload[:0], fr.held, 0
+		}
 	}
 	if flags == frameCompressed {
 		return fr.decompress(payload)
@@ -115,10 +132,22 @@ func (fr *webFrameReader) read(r io.Reader, limit, hint int64) ([]byte, error) {
 	return b, nil
 }
 
+// keepBuffer is the largest buffer a call keeps between its messages, with
+// its share of the body budget; larger messages give theirs back as soon
+// as they are decoded, so that an idle stream holds little.
+const keepBuffer = 32 << 10
+
 // release gives back to the budget what the current message holds.
 func (fr *webFrameReader) release() {
 	fr.budget.Give(fr.held)
 	fr.held = 0
+}
+
+// close gives back everything, the kept buffer too, when the call ends.
+func (fr *webFrameReader) close() {
+	fr.release()
+	fr.budget.Give(fr.kept)
+	fr.buf, fr.kept = nil, 0
 }
 
 // decompress inflates a compressed payload, stopping one byte past the
