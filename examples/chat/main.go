@@ -30,11 +30,22 @@ var page []byte
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8082", "address for the page, REST, gRPC and gRPC-Web")
 	drain := flag.Duration("drain", 3*time.Second, "on SIGTERM, how long /readyz fails before the port closes, so load balancers stop sending first")
+	db := flag.String("db", "", "a postgres:// URL: replicas on one database share their rooms (LISTEN/NOTIFY)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := newServer(duet.WithDrain(*drain))
+	h := newHub()
+	var b bus = localBus{h}
+	if *db != "" {
+		pg, err := newPGBus(ctx, *db, h)
+		if err != nil {
+			log.Fatalf("chat: bus: %v", err)
+		}
+		b = pg
+		log.Printf("chat: rooms shared with every replica on the same PostgreSQL database")
+	}
+	srv := newServerWith(h, b, duet.WithDrain(*drain))
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
@@ -48,14 +59,21 @@ func main() {
 	}
 }
 
-// newServer builds the server: the service, health (grpc.health.v1 and
-// /livez, /readyz, /healthz), reflection and the page; opts add to or
-// override its options (main adds the drain period).
+// newServer builds a server whose rooms live in this process.
 func newServer(opts ...duet.Option) *duet.Server {
+	h := newHub()
+	return newServerWith(h, localBus{h}, opts...)
+}
+
+// newServerWith builds the server: the service, whose members join rooms
+// in h and send through b, health (grpc.health.v1 and /livez, /readyz,
+// /healthz), reflection and the page; opts add to or override its options
+// (main adds the drain period).
+func newServerWith(h *hub, b bus, opts ...duet.Option) *duet.Server {
 	hs := health.New(nil)
 	hs.AddService(chatpb.ChatService_ServiceDesc.ServiceName)
 	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs)}, opts...)...)
-	chatpb.RegisterChatServiceServer(srv, &service{hub: newHub(), now: time.Now})
+	chatpb.RegisterChatServiceServer(srv, &service{hub: h, bus: b, now: time.Now})
 	reflection.Register(srv.GRPCServer())
 	srv.Handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -15,6 +15,9 @@ import (
 type service struct {
 	chatpb.UnimplementedChatServiceServer
 	hub *hub
+	// bus carries what members send to every replica's hub, this one's
+	// included.
+	bus bus
 	now func() time.Time
 }
 
@@ -23,7 +26,9 @@ func (s *service) Send(ctx context.Context, msg *chatpb.ChatMessage) (*chatpb.Ch
 		return nil, err
 	}
 	msg = s.stamp(msg)
-	s.hub.broadcast(msg.Room, msg)
+	if err := s.bus.publish(ctx, msg); err != nil {
+		return nil, busError(err)
+	}
 	return msg, nil
 }
 
@@ -67,7 +72,11 @@ func (s *service) Chat(stream chatpb.ChatService_ChatServer) error {
 			}
 			msg = s.stamp(msg)
 			msg.Room = room // a stream stays in the room it joined
-			s.hub.broadcast(room, msg)
+			// One message at a time: published in the order received.
+			if err := s.bus.publish(stream.Context(), msg); err != nil {
+				recvErr <- busError(err)
+				return
+			}
 			var err error
 			if msg, err = stream.Recv(); err != nil {
 				recvErr <- err

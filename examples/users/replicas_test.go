@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/duetrpc/duet/examples/internal/testenv"
 )
 
 // writeKeys writes a page-key file holding keys, in order.
@@ -50,7 +52,7 @@ func getJSON(t *testing.T, u string, v any) {
 // alternates between them sees every user exactly once. The replicas are
 // mid-rotation: each signs with a different key and verifies with both.
 func TestReplicas(t *testing.T) {
-	dsn := newPostgresDatabase(t, postgresURL(t))
+	dsn := testenv.NewPostgresDatabase(t, testenv.PostgresURL(t))
 	oldKey, newKey := "old key, 32 bytes long, at least", "new key, 32 bytes long, at least"
 	a := startUsers(t, "-db", dsn, "-page-keys", writeKeys(t, oldKey, newKey))
 	b := startUsers(t, "-db", dsn, "-page-keys", writeKeys(t, newKey, oldKey))
