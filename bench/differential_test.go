@@ -169,6 +169,7 @@ func register(r grpc.ServiceRegistrar) {
 	examplepb.RegisterStreamServiceServer(r, abe)
 	examplepb.RegisterEchoServiceServer(r, server.NewEcho())
 	examplepb.RegisterResponseBodyServiceServer(r, server.NewResponseBody())
+	examplepb.RegisterExcessBodyServiceServer(r, server.NewExcessBody())
 }
 
 // gatewayHandler serves the examples as grpc-gateway's integration suite
@@ -205,6 +206,7 @@ func gatewayHandler(t *testing.T) http.Handler {
 		examplepb.RegisterStreamServiceHandler,
 		examplepb.RegisterEchoServiceHandler,
 		examplepb.RegisterResponseBodyServiceHandler,
+		examplepb.RegisterExcessBodyServiceHandler,
 	} {
 		if err := reg(ctx, mux, conn); err != nil {
 			t.Fatal(err)
@@ -345,7 +347,7 @@ func TestDifferential(t *testing.T) {
 		seen[ex.name] = true
 	}
 	for name := range known {
-		if !seen[name] {
+		if !seen[name] && !strings.HasPrefix(name, "excess-body/") {
 			t.Errorf("differential.tsv: %s names no exchange", name)
 		}
 	}
@@ -416,4 +418,86 @@ func sortValues(vs []any) {
 		b, _ := json.Marshal(vs[j])
 		return string(a) < string(b)
 	})
+}
+
+// TestDifferentialExcessBody ports grpc-gateway's TestExcessBody: a client
+// that goes away while its call runs must cancel the handler's context,
+// whether the rule reads a body or not and whether the client sent one or
+// not. Each case ends one of three ways: the handler's context is done
+// ("cancelled"), it is not within a second ("not cancelled", never allowed
+// for duet), or the request is answered before the handler runs.
+func TestDifferentialExcessBody(t *testing.T) {
+	h := rest.NewHandler()
+	register(h)
+	cases := []struct {
+		name, path, body string
+		stream           bool
+	}{
+		{"rpc", "/rpc/excess-body/rpc", "", false},
+		{"stream", "/rpc/excess-body/stream", "", true},
+		{"rpc-unexpected-body", "/rpc/excess-body/rpc", "{}", false},
+		{"stream-unexpected-body", "/rpc/excess-body/stream", "{}", true},
+		{"rpc-with-body", "/rpc/excess-body/rpc/with-body", "{}", false},
+		{"stream-with-body", "/rpc/excess-body/stream/with-body", "{}", true},
+		{"rpc-with-body-trailing-bytes", "/rpc/excess-body/rpc/with-body", "{}.", false},
+		{"stream-with-body-trailing-bytes", "/rpc/excess-body/stream/with-body", "{}" + strings.Repeat(".", 511), true},
+	}
+	outcomes := func(h http.Handler) map[string]string {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		out := map[string]string{}
+		for _, c := range cases {
+			ctx, cancel := context.WithCancel(context.Background())
+			var body io.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			}
+			req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+c.path, body)
+			answered := make(chan int, 1)
+			go func() {
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					answered <- 0
+					return
+				}
+				resp.Body.Close()
+				answered <- resp.StatusCode
+			}()
+			started := server.ExcessBodyContexts(c.stream)
+			select {
+			case sctx := <-started:
+				cancel()
+				select {
+				case <-sctx.Done():
+					out[c.name] = "cancelled"
+				case <-time.After(time.Second):
+					out[c.name] = "not cancelled"
+				}
+			case code := <-answered:
+				out[c.name] = fmt.Sprintf("answered %d before the handler ran", code)
+			case <-time.After(5 * time.Second):
+				out[c.name] = "no answer and no handler"
+			}
+			cancel()
+		}
+		return out
+	}
+	gw, duet := outcomes(gatewayHandler(t)), outcomes(h)
+	known := readClassifications(t)
+	for _, c := range cases {
+		name := "excess-body/" + c.name
+		g, d := gw[c.name], duet[c.name]
+		if d != "cancelled" && !strings.HasPrefix(d, "answered 4") {
+			t.Errorf("%s: duet: %s (grpc-gateway: %s)", name, d, g)
+		}
+		k, classified := known[name]
+		switch {
+		case g == d && classified:
+			t.Errorf("%s: classified as %s in differential.tsv, but the outcomes agree; remove the row", name, k.kind)
+		case g != d && !classified:
+			t.Errorf("%s: unclassified difference: grpc-gateway %s, duet %s", name, g, d)
+		case g != d && k.kind == "bug":
+			t.Errorf("%s: duet bug: %s", name, k.reason)
+		}
+	}
 }
