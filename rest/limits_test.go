@@ -212,3 +212,19 @@ func TestSlowClientStream(t *testing.T) {
 		t.Errorf("got %d %s, want 408 or 504 DEADLINE_EXCEEDED", st, code)
 	}
 }
+
+// TestBodyBudgetClientStream: the lines of an NDJSON client stream draw
+// on the body budget as they arrive, so a slow multi-megabyte line
+// cannot hold memory outside it.
+func TestBodyBudgetClientStream(t *testing.T) {
+	addr, _ := rawServer(t, newHandler(t, rest.WithBodyBudget(16<<10)))
+	hog := dial(t, addr)
+	line := `{"s":"` + strings.Repeat("x", 40<<10) // past the 32 KiB read buffer; no end: the line stays open
+	fmt.Fprintf(hog, "POST /v1/collect HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(line), line)
+	st, code := readProblem(t, hog)
+	// The stream's error passes through the interceptors as a gRPC
+	// status, whose HTTP form is 429.
+	if (st != http.StatusServiceUnavailable && st != http.StatusTooManyRequests) || code != "RESOURCE_EXHAUSTED" {
+		t.Errorf("got %d %s, want 503 or 429 RESOURCE_EXHAUSTED", st, code)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duetrpc/duet/internal/budget"
 	"github.com/duetrpc/duet/problem"
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/grpc"
@@ -260,15 +261,23 @@ func (s *httpStream) RecvMsg(m any) error {
 		return nil
 	}
 	for {
-		line, err := s.readLine()
+		line, held, err := s.readLine()
 		if err != nil {
+			s.h.budgetFor(s.r.Context()).Give(held)
 			s.done = true
 			return err
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		blank := len(bytes.TrimSpace(line)) == 0
+		if !blank {
+			err = s.h.cfg.unmarshal.Unmarshal(line, msg)
+		}
+		// The line is garbage once unmarshalled: its bytes go back to
+		// the budget.
+		s.h.budgetFor(s.r.Context()).Give(held)
+		if blank {
 			continue
 		}
-		if err := s.h.cfg.unmarshal.Unmarshal(line, msg); err != nil {
+		if err != nil {
 			fe := s.h.decodeError(line, msg.ProtoReflect().Descriptor(), "").(*fieldError)
 			fe.desc = "message " + itoa(int64(s.received+1)) + ": " + fe.desc
 			return fe.problem()
@@ -281,29 +290,37 @@ func (s *httpStream) RecvMsg(m any) error {
 	}
 }
 
-// readLine reads one NDJSON line of at most the body limit.
-func (s *httpStream) readLine() ([]byte, error) {
-	var line []byte
+// readLine reads one NDJSON line of at most the body limit. Its buffer
+// grows as bytes arrive, drawing on the body budget; held is what it
+// took, to give back once the line is used.
+func (s *httpStream) readLine() (line []byte, held int64, err error) {
+	b := s.h.budgetFor(s.r.Context())
 	for {
 		chunk, isPrefix, err := s.in.ReadLine()
 		if err != nil {
 			if err == io.EOF {
 				if len(line) > 0 {
-					return line, nil
+					return line, held, nil
 				}
-				return nil, io.EOF
+				return nil, held, io.EOF
 			}
 			if s.ctx.Err() != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-				return nil, status.FromContextError(s.ctx.Err()).Err()
+				return nil, held, status.FromContextError(s.ctx.Err()).Err()
 			}
-			return nil, s.h.bodyError(s.w, s.r, err)
+			return nil, held, s.h.bodyError(s.w, s.r, err)
+		}
+		if int64(len(line)+len(chunk)) > s.h.cfg.maxBody {
+			return nil, held, tooLarge(s.h.cfg.maxBody)
 		}
 		line = append(line, chunk...)
-		if int64(len(line)) > s.h.cfg.maxBody {
-			return nil, tooLarge(s.h.cfg.maxBody)
+		if grow := int64(cap(line)) - held; grow > 0 {
+			if !b.Take(grow) {
+				return nil, held, s.h.bodyError(s.w, s.r, budget.ErrExhausted)
+			}
+			held += grow
 		}
 		if !isPrefix {
-			return line, nil
+			return line, held, nil
 		}
 	}
 }

@@ -43,6 +43,10 @@ func (b *Bytes) InUse() int64 {
 	return b.used.Load()
 }
 
+// Take reserves n bytes, or reports that the budget cannot spare them,
+// for buffers that grow outside [Read]; give them back with [Bytes.Give].
+func (b *Bytes) Take(n int64) bool { return b.take(n) }
+
 // take reserves n bytes, or reports that the budget cannot spare them.
 func (b *Bytes) take(n int64) bool {
 	if b == nil {
