@@ -50,6 +50,7 @@ func TestGatewayBindings(t *testing.T) {
 		{"longest verb first", "POST", "/v1/verbs/x:a:b", `{}`, `{"s":"said x"}`},
 		{"the shorter verb still routes", "POST", "/v1/verbs/x:b", `{}`, `{"id":"x"}`},
 		{"empty repeated response_body", "GET", "/v1/tags/e", "", `[]`},
+		{"map entries from the query", "GET", "/v1/rep/a/1?labels[a]=b&labels%5Bc%5D=d", "", `{"labels":{"a":"b","c":"d"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +70,25 @@ func TestGatewayBindings(t *testing.T) {
 				t.Errorf("body (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+func TestMapQueryErrors(t *testing.T) {
+	srv := serve(t, newHandler(t))
+	for _, tt := range []struct{ query, field string }{
+		{"labels=x", "labels"},         // a map needs [key]
+		{"name[a]=x", "name"},          // [key] on a non-map
+		{"by_id[x]=1", "by_id"},        // an int32 key that is not one
+		{"by_id[1]=x", "by_id"},        // message values have no query form
+		{"labels[a]=%ZZ", "labels[a]"}, // malformed escape
+	} {
+		resp := call(t, srv, "GET", "/v1/echo/e?"+tt.query, "")
+		var p problem.Problem
+		_ = json.Unmarshal(resp.body, &p)
+		errs, _ := p.Extensions["errors"].([]any)
+		if resp.status != 400 || len(errs) != 1 || errs[0].(map[string]any)["field"] != tt.field {
+			t.Errorf("?%s: %d %s, want 400 naming %s", tt.query, resp.status, resp.body, tt.field)
+		}
 	}
 }
 
