@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"testing/iotest"
 
 	"github.com/duetrpc/duet/internal/testpb"
 	"google.golang.org/grpc/codes"
@@ -183,4 +184,61 @@ func FuzzGRPCWebRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzWebTextReader: the streaming text-mode decoder, fed any bytes in any
+// read sizes, decodes exactly what decoding each separately padded chunk
+// of the whole body at once decodes, and fails only where that fails
+// (besides accepting an unpadded last chunk).
+func FuzzWebTextReader(f *testing.F) {
+	f.Add([]byte("AAAAAAQKAmlk"), false)
+	f.Add([]byte("AAAAAA==BAoCaWQ="), true)
+	f.Add([]byte("AA==\r\nAAA=AAAA"), true)
+	f.Add([]byte("===="), false)
+	f.Add([]byte("QUJD"), true)
+	f.Fuzz(func(t *testing.T, body []byte, oneByte bool) {
+		var src io.Reader = bytes.NewReader(body)
+		if oneByte {
+			src = iotest.OneByteReader(src)
+		}
+		got, err := io.ReadAll(newWebTextReader(src))
+		want, werr := decodeChunksAtOnce(body)
+		if werr == nil {
+			if err != nil {
+				t.Fatalf("%q: %v, want %x", body, err, want)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%q: %x, want %x", body, got, want)
+			}
+		}
+	})
+}
+
+// decodeChunksAtOnce is the reference: whitespace removed, the body split
+// after each run of padding, each chunk decoded with padding required.
+func decodeChunksAtOnce(b []byte) ([]byte, error) {
+	b = bytes.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, b)
+	var out []byte
+	for len(b) > 0 {
+		end := bytes.IndexByte(b, '=')
+		if end < 0 {
+			end = len(b)
+		}
+		for end < len(b) && b[end] == '=' {
+			end++
+		}
+		d, err := base64.StdEncoding.DecodeString(string(b[:end]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d...)
+		b = b[end:]
+	}
+	return out, nil
 }
