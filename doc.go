@@ -37,6 +37,17 @@
 //	defer stop()
 //	err := srv.Run(ctx, lis, 10*time.Second)
 //
+// gRPC-Web (grpc/grpc doc/PROTOCOL-WEB.md) is framed here, for all four
+// kinds of method: over HTTP/2 a stream is full duplex, over HTTP/1.1 half
+// duplex (the request body is the sequence of request frames). Binary and
+// base64 text modes, the proto and JSON (+json, with the REST transcoder's
+// protojson options) codecs, and compression with the compressors
+// registered in grpc-go's encoding registry: gzip always, since this
+// package imports google.golang.org/grpc/encoding/gzip (which native gRPC
+// then accepts too). Protocol violations get the codes of gRPC's
+// status-code and compression documents. The Connect conformance suite
+// holds it in conformance/.
+//
 // gRPC on the one port goes through grpc-go's ServeHTTP, which is slower
 // than grpc-go's own transport; [Server.ServeGRPC] serves native gRPC on a
 // second port for internal traffic. Measured on a 2-core machine
