@@ -431,6 +431,10 @@ func TestShutdownWithOpenStreams(t *testing.T) {
 			err      error
 		}
 		results := make(chan result, 3)
+		// Each reader says when its first message has arrived: the grace
+		// below is short, and a message sent but still in flight when it
+		// ends is not what this test is about.
+		arrived := make(chan struct{}, 3)
 		var conns []*grpc.ClientConn
 		for _, addr := range []string{lis.Addr().String(), glis.Addr().String()} {
 			cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -454,6 +458,9 @@ func TestShutdownWithOpenStreams(t *testing.T) {
 						results <- result{"grpc " + addr, n, fmt.Errorf("message %d arrived as %d: one was lost", n, m.I)}
 						return
 					}
+					if n == 0 {
+						arrived <- struct{}{}
+					}
 					n++
 				}
 			}()
@@ -470,6 +477,9 @@ func TestShutdownWithOpenStreams(t *testing.T) {
 			n := 0
 			for sc.Scan() {
 				if !strings.Contains(sc.Text(), `"error"`) {
+					if n == 0 {
+						arrived <- struct{}{}
+					}
 					n++
 				}
 			}
@@ -477,6 +487,13 @@ func TestShutdownWithOpenStreams(t *testing.T) {
 		}()
 		for i := 0; i < 3; i++ {
 			<-impl.streaming
+		}
+		for i := 0; i < 3; i++ {
+			select {
+			case <-arrived:
+			case r := <-results:
+				t.Fatalf("%s ended before its first message: %v", r.name, r.err)
+			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
