@@ -94,3 +94,23 @@ func ExampleWithUnaryInterceptor() {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/kitchens/1", nil))
 	// Output: call /duet.test.v1.Kitchens/GetKitchen
 }
+
+// A binding that cannot be served is left out, reported, and listed by
+// Skipped; the service's other bindings serve. WithStrictRules would make
+// RegisterService panic instead.
+func ExampleHandler_Skipped() {
+	h := rest.NewHandler(rest.WithRule("/duet.test.v1.Plain/Say",
+		// child is a message: a path has no form for it.
+		&annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/say/{child}"},
+			AdditionalBindings: []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Get{Get: "/v1/say/{s}"}}}}))
+	testpb.RegisterPlainServer(h, plain{})
+	for _, err := range h.Skipped() {
+		fmt.Println(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/say/hi", nil))
+	fmt.Println(rec.Code)
+	// Output:
+	// /duet.test.v1.Plain/Say GET /v1/say/{child}: path variable child must be a scalar field
+	// 200
+}
