@@ -2,9 +2,7 @@ package duet
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/duetrpc/duet/grpcx"
 	"github.com/duetrpc/duet/internal/budget"
+	"github.com/duetrpc/duet/internal/call"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -29,9 +27,8 @@ import (
 // stream is full duplex; over HTTP/1.1 it is half duplex (the request body
 // is the whole sequence of request frames, the response follows).
 type grpcWeb struct {
-	methods     map[string]*webMethod // "/pkg.Service/Method"
-	unary       grpc.UnaryServerInterceptor
-	stream      grpc.StreamServerInterceptor
+	methods     map[string]*call.Method // by name, "/pkg.Service/Method"
+	calls       *call.Invoker
 	maxMsg      int
 	compressors webCompressors
 	proto, json webCodec
@@ -41,32 +38,19 @@ type grpcWeb struct {
 	writeTimeout time.Duration
 }
 
-func newGRPCWeb(maxMsg int, marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOptions) *grpcWeb {
+func newGRPCWeb(calls *call.Invoker, maxMsg int, marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOptions) *grpcWeb {
 	return &grpcWeb{
-		methods:     map[string]*webMethod{},
+		methods:     map[string]*call.Method{},
+		calls:       calls,
 		maxMsg:      maxMsg,
 		compressors: newWebCompressors(),
 		json:        webCodec{json: true, marshal: marshal, unmarshal: unmarshal},
 	}
 }
 
-type webMethod struct {
-	impl   any
-	unary  *grpc.MethodDesc
-	stream *grpc.StreamDesc
-	name   string
-}
-
 func (g *grpcWeb) register(desc *grpc.ServiceDesc, impl any) {
-	for i := range desc.Methods {
-		m := &desc.Methods[i]
-		name := "/" + desc.ServiceName + "/" + m.MethodName
-		g.methods[name] = &webMethod{impl: impl, unary: m, name: name}
-	}
-	for i := range desc.Streams {
-		s := &desc.Streams[i]
-		name := "/" + desc.ServiceName + "/" + s.StreamName
-		g.methods[name] = &webMethod{impl: impl, stream: s, name: name}
+	for _, m := range call.Methods(desc, impl) {
+		g.methods[m.Name] = m
 	}
 }
 
@@ -187,13 +171,12 @@ func percentEncode(s string) string {
 	return b.String()
 }
 
-// webStream is the grpc.ServerStream and grpc.ServerTransportStream of a
-// gRPC-Web call. Requests of unary and server-streaming calls are read
-// before the handler runs (to hold their cardinality); those of client and
-// bidirectional streams are read frame by frame as RecvMsg asks.
+// webStream is the call.Transport of a gRPC-Web call. Requests of unary
+// and server-streaming calls are read before the call (to hold their
+// cardinality); those of client and bidirectional streams are read frame
+// by frame as RecvMsg asks.
 type webStream struct {
-	ctx    context.Context
-	method string
+	cs     call.Stream
 	codec  *webCodec
 	resp   *webResponse
 	body   *webFrameReader
@@ -202,50 +185,7 @@ type webStream struct {
 	read   bool
 }
 
-func (s *webStream) Method() string           { return s.method }
-func (s *webStream) Context() context.Context { return s.ctx }
-
-func (s *webStream) SetHeader(md metadata.MD) error {
-	s.resp.mu.Lock()
-	defer s.resp.mu.Unlock()
-	if s.resp.started {
-		return errors.New("grpc-web: headers already sent")
-	}
-	s.resp.header = metadata.Join(s.resp.header, md)
-	return nil
-}
-
-func (s *webStream) SendHeader(md metadata.MD) error {
-	if err := s.SetHeader(md); err != nil {
-		return err
-	}
-	s.resp.mu.Lock()
-	defer s.resp.mu.Unlock()
-	s.resp.startLocked()
-	if rc := s.resp.fw.rc; rc != nil {
-		return rc.Flush()
-	}
-	return nil
-}
-
-func (s *webStream) SetTrailer(md metadata.MD) {
-	s.resp.mu.Lock()
-	defer s.resp.mu.Unlock()
-	s.resp.trailer = metadata.Join(s.resp.trailer, md)
-}
-
-// webTransport is the grpc.ServerTransportStream view of a webStream, for
-// grpc.SetHeader and grpc.SetTrailer in handlers.
-type webTransport struct{ *webStream }
-
-func (t webTransport) SetTrailer(md metadata.MD) error {
-	t.webStream.SetTrailer(md)
-	return nil
-}
-
-func (s *webStream) SendMsg(m any) error { return s.resp.send(s.codec, m) }
-
-func (s *webStream) RecvMsg(m any) error {
+func (s *webStream) RecvMsg(m proto.Message) error {
 	if s.single {
 		if s.read {
 			return io.EOF
@@ -258,6 +198,28 @@ func (s *webStream) RecvMsg(m any) error {
 		return err
 	}
 	return s.codec.readMessage(payload, m)
+}
+
+// SendHeader writes the HTTP response headers with the header metadata.
+func (s *webStream) SendHeader(md metadata.MD) error {
+	s.resp.mu.Lock()
+	defer s.resp.mu.Unlock()
+	s.resp.header = md
+	s.resp.startLocked()
+	if rc := s.resp.fw.rc; rc != nil {
+		return rc.Flush()
+	}
+	return nil
+}
+
+func (s *webStream) SendMsg(m proto.Message) error { return s.resp.send(s.codec, m) }
+
+// Finish writes the trailer frame.
+func (s *webStream) Finish(err error, trailer metadata.MD) {
+	s.resp.mu.Lock()
+	s.resp.trailer = trailer
+	s.resp.mu.Unlock()
+	s.resp.finish(err)
 }
 
 // readSingle reads the request of a unary or server-streaming call, which
@@ -281,15 +243,6 @@ func (s *webStream) readSingle() error {
 	default:
 		return err
 	}
-}
-
-// reserved request headers that are not metadata.
-var webReserved = map[string]bool{
-	"content-type": true, "content-length": true, "connection": true, "host": true, "te": true,
-	"grpc-timeout": true, "grpc-encoding": true, "grpc-accept-encoding": true, "x-grpc-web": true,
-	"x-user-agent": true, "transfer-encoding": true, "keep-alive": true, "upgrade": true,
-	"origin": true, "referer": true, "accept": true, "accept-encoding": true, "accept-language": true,
-	"sec-fetch-mode": true, "sec-fetch-site": true, "sec-fetch-dest": true, "pragma": true, "cache-control": true,
 }
 
 func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -327,8 +280,8 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := newWebFrameReader(r.Body, wct.text, g.maxMsg, decomp)
 	body.budget, body.timeout = g.budget, g.bodyTimeout
 	defer body.close()
-	s := &webStream{method: m.name, codec: codec, resp: resp, body: body}
-	if m.stream != nil && m.stream.ClientStreams {
+	s := &webStream{codec: codec, resp: resp, body: body}
+	if m.ClientStreams() {
 		// Each message must arrive within the body timeout once it has
 		// begun; between messages the client takes its time.
 		body.deadline = rc.SetReadDeadline
@@ -355,54 +308,7 @@ func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	ctx := r.Context()
-	if v := r.Header.Get("Grpc-Timeout"); v != "" {
-		d, err := grpcx.ParseTimeout(v)
-		if err != nil {
-			resp.finish(status.Errorf(codes.InvalidArgument, "malformed grpc-timeout %q: %v", v, err))
-			return
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
-	md := metadata.MD{}
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if webReserved[lk] {
-			continue
-		}
-		if strings.HasSuffix(lk, "-bin") {
-			for _, v := range vs {
-				if b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(v, "=")); err == nil {
-					md.Append(lk, string(b))
-				}
-			}
-			continue
-		}
-		md[lk] = append(md[lk], vs...)
-	}
-	ctx = metadata.NewIncomingContext(ctx, md)
-	ctx = grpc.NewContextWithServerTransportStream(ctx, webTransport{s})
-	s.ctx = ctx
-
-	if m.unary != nil {
-		dec := func(v any) error { return s.RecvMsg(v) }
-		reply, err := m.unary.Handler(m.impl, ctx, dec, g.unary)
-		if err == nil {
-			err = s.SendMsg(reply)
-		}
-		resp.finish(err)
-		return
-	}
-	info := &grpc.StreamServerInfo{FullMethod: m.name, IsClientStream: m.stream.ClientStreams, IsServerStream: m.stream.ServerStreams}
-	var err error
-	if g.stream != nil {
-		err = g.stream(m.impl, s, info, m.stream.Handler)
-	} else {
-		err = m.stream.Handler(m.impl, s)
-	}
-	resp.finish(err)
+	g.calls.Serve(&s.cs, r, m, s)
 }
 
 // maxDrain is how much of a request body left unread by a stream handler

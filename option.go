@@ -8,6 +8,7 @@ import (
 	"github.com/duetrpc/duet/health"
 	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 )
 
 // Option configures a [Server].
@@ -81,4 +82,26 @@ func WithDrain(d time.Duration) Option {
 // (default 4 MiB, gRPC's own default).
 func WithMaxMessageBytes(n int) Option {
 	return optionFunc(func(s *Server) { s.maxMsg = n })
+}
+
+// WithStatsHandler adds a stats.Handler, such as OpenTelemetry's
+// otelgrpc.NewServerHandler(), that receives the events of every call on
+// every protocol: the grpc.Server's for native gRPC, and the same sequence
+// for gRPC-Web and REST (TagRPC, InHeader, Begin, InPayload, OutHeader,
+// OutPayload, OutTrailer, End), so one span or metric describes a call
+// whichever way it came. A grpc.StatsHandler given through
+// [WithGRPCOptions] sees native gRPC only: grpc-go gives no way to read it
+// back.
+func WithStatsHandler(h stats.Handler) Option {
+	return optionFunc(func(s *Server) { s.stats = append(s.stats, h) })
+}
+
+// WithIncomingHeaders names request headers that become incoming
+// metadata on REST and gRPC-Web, besides those always admitted:
+// Authorization, the W3C trace context (Traceparent, Tracestate, Baggage)
+// and Grpc-Metadata-NAME (as NAME). Cookie only if named here. A name
+// ending in "*" admits every header it prefixes. Native gRPC clients send
+// metadata as gRPC defines it, which grpc-go passes on whole.
+func WithIncomingHeaders(names ...string) Option {
+	return optionFunc(func(s *Server) { s.incoming = append(s.incoming, names...) })
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/duetrpc/duet/grpcx"
 	"github.com/duetrpc/duet/health"
 	"github.com/duetrpc/duet/internal/budget"
+	"github.com/duetrpc/duet/internal/call"
 	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 )
 
 // Server serves every registered service as gRPC, gRPC-Web and REST/JSON.
@@ -30,6 +32,8 @@ type Server struct {
 	cors     *corsPolicy
 	drain    time.Duration
 	maxMsg   int
+	incoming []string
+	stats    []stats.Handler
 	// Limits and timeouts (limits.go).
 	budget       *budget.Bytes
 	bodyTimeout  time.Duration
@@ -73,24 +77,28 @@ func NewServer(opts ...Option) *Server {
 		grpc.ChainStreamInterceptor(s.stream...),
 		grpc.MaxRecvMsgSize(s.maxMsg),
 	}, s.grpcOpts...)
-	s.grpc = grpc.NewServer(gopts...)
-	ropts := append([]rest.Option{
+	ropts := []rest.Option{
 		rest.WithUnaryInterceptor(s.unary...),
 		rest.WithStreamInterceptor(s.stream...),
 		rest.WithMaxBodyBytes(int64(s.maxMsg)),
 		rest.WithBodyTimeout(s.bodyTimeout),
 		rest.WithWriteTimeout(s.writeTimeout),
-	}, s.restOpts...)
-	s.rest = rest.NewHandler(ropts...)
+		rest.WithIncomingHeaders(s.incoming...),
+	}
+	for _, h := range s.stats {
+		gopts = append(gopts, grpc.StatsHandler(h))
+		ropts = append(ropts, rest.WithStatsHandler(h))
+	}
+	s.grpc = grpc.NewServer(gopts...)
+	s.rest = rest.NewHandler(append(ropts, s.restOpts...)...)
 	marshal, unmarshal := s.rest.JSONOptions()
-	s.web = newGRPCWeb(s.maxMsg, marshal, unmarshal)
+	s.web = newGRPCWeb(call.New(call.Config{
+		Unary:   s.unary,
+		Stream:  s.stream,
+		Stats:   s.stats,
+		Headers: call.NewHeaders(s.incoming...),
+	}), s.maxMsg, marshal, unmarshal)
 	s.web.budget, s.web.bodyTimeout, s.web.writeTimeout = s.budget, s.bodyTimeout, s.writeTimeout
-	if len(s.unary) > 0 {
-		s.web.unary = chainUnary(s.unary)
-	}
-	if len(s.stream) > 0 {
-		s.web.stream = chainStream(s.stream)
-	}
 	s.mux = http.NewServeMux()
 	if s.health != nil {
 		s.health.Register(s)
@@ -319,36 +327,4 @@ func (s *Server) Run(ctx context.Context, lis net.Listener, grace time.Duration)
 		return nil
 	}
 	return err
-}
-
-func chainUnary(ints []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
-	if len(ints) == 1 {
-		return ints[0]
-	}
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		var call func(i int, ctx context.Context, req any) (any, error)
-		call = func(i int, ctx context.Context, req any) (any, error) {
-			if i == len(ints) {
-				return handler(ctx, req)
-			}
-			return ints[i](ctx, req, info, func(ctx context.Context, req any) (any, error) { return call(i+1, ctx, req) })
-		}
-		return call(0, ctx, req)
-	}
-}
-
-func chainStream(ints []grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
-	if len(ints) == 1 {
-		return ints[0]
-	}
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		var call func(i int, srv any, ss grpc.ServerStream) error
-		call = func(i int, srv any, ss grpc.ServerStream) error {
-			if i == len(ints) {
-				return handler(srv, ss)
-			}
-			return ints[i](srv, ss, info, func(srv any, ss grpc.ServerStream) error { return call(i+1, srv, ss) })
-		}
-		return call(0, srv, ss)
-	}
 }

@@ -1,13 +1,13 @@
 package rest
 
 import (
-	"context"
+	"github.com/duetrpc/duet/internal/call"
+	"google.golang.org/grpc/metadata"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -63,7 +63,7 @@ func (h *Handler) getRouteFor(rt *route) *route {
 
 // precondition evaluates the request's conditions; a non-nil error is
 // the answer to give instead of calling the method.
-func (h *Handler) precondition(ctx context.Context, r *http.Request, rt *route, path reqPath) error {
+func (h *Handler) precondition(r *http.Request, rt *route, path reqPath) error {
 	switch r.Method {
 	case http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
@@ -77,7 +77,7 @@ func (h *Handler) precondition(ctx context.Context, r *http.Request, rt *route, 
 	if get == nil {
 		return preconditionFailed("the server cannot evaluate the conditions of " + r.Method + " " + r.URL.Path + ": no GET serves its current representation")
 	}
-	etag, exists, err := h.currentETag(ctx, r, get, path)
+	etag, exists, err := h.currentETag(r, get, path)
 	if err != nil {
 		return err
 	}
@@ -98,42 +98,59 @@ func (h *Handler) precondition(ctx context.Context, r *http.Request, rt *route, 
 	return nil
 }
 
-// currentETag calls the GET method for the request's path and returns
-// the ETag a GET would answer; exists is false when it answers NOT_FOUND.
-func (h *Handler) currentETag(ctx context.Context, r *http.Request, get *route, path reqPath) (etag string, exists bool, err error) {
-	ts := &transportStream{method: get.m.fullName}
-	ctx = grpc.NewContextWithServerTransportStream(ctx, ts)
-	dec := func(v any) error {
-		msg, ok := v.(proto.Message)
-		if !ok {
-			return status.Errorf(codes.Internal, "request %T is not a proto message", v)
-		}
-		return get.bindPath(msg.ProtoReflect(), path)
-	}
-	resp, err := get.m.unary.Handler(get.m.impl, ctx, dec, h.unary)
-	if status.Code(err) == codes.NotFound {
+// currentETag calls the GET method for the request's path, through the
+// call layer like any call, and returns the ETag a GET would answer;
+// exists is false when it answers NOT_FOUND.
+func (h *Handler) currentETag(r *http.Request, get *route, path reqPath) (etag string, exists bool, err error) {
+	c := &getCall{get: get, path: path}
+	h.calls.Serve(&c.cs, r, get.m.call, c)
+	if status.Code(c.err) == codes.NotFound {
 		return "", false, nil
 	}
-	if err != nil {
-		return "", false, err
-	}
-	msg, ok := resp.(proto.Message)
-	if !ok {
-		return "", false, status.Errorf(codes.Internal, "response %T is not a proto message", resp)
+	if c.err != nil {
+		return "", false, c.err
 	}
 	// Render it exactly as a GET of the path would be, headers and all,
 	// into a writer that keeps only the headers.
-	gr := r.Clone(ctx)
+	gr := r.Clone(r.Context())
 	gr.Method = http.MethodGet
 	gr.URL = &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath}
 	gr.Header.Del("If-None-Match")
 	gr.Header.Del("If-Match")
 	var hw headerWriter
-	h.render(&hw, gr, get, msg, ts)
+	h.render(&hw, gr, get, c.resp, c.header, c.trailer)
 	if hw.status != http.StatusOK {
 		return "", false, status.Errorf(codes.Internal, "rendering the current representation: status %d", hw.status)
 	}
 	return hw.header.Get("Etag"), true, nil
+}
+
+// getCall is the call.Transport of the GET a precondition makes: the
+// request from the path alone, the outcome kept.
+type getCall struct {
+	cs      call.Stream
+	get     *route
+	path    reqPath
+	header  metadata.MD
+	trailer metadata.MD
+	resp    proto.Message
+	err     error
+}
+
+func (c *getCall) RecvMsg(m proto.Message) error { return c.get.bindPath(m.ProtoReflect(), c.path) }
+func (c *getCall) SendHeader(md metadata.MD) error {
+	c.header = md
+	return nil
+}
+func (c *getCall) SendMsg(m proto.Message) error {
+	c.resp = m
+	return nil
+}
+func (c *getCall) Finish(err error, trailer metadata.MD) {
+	if err == nil && c.resp == nil {
+		err = status.Error(codes.Internal, "the method returned without a response")
+	}
+	c.err, c.trailer = err, trailer
 }
 
 // headerWriter is a ResponseWriter that keeps the head and drops the body.

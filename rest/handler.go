@@ -1,13 +1,13 @@
 package rest
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/duetrpc/duet/hateoas"
+	"github.com/duetrpc/duet/internal/call"
 	"github.com/duetrpc/duet/internal/httprule"
 	"github.com/duetrpc/duet/pagination"
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -29,8 +29,9 @@ type Handler struct {
 	methods []*method
 	routes  []*route
 	shapes  map[string]*route // method + shape → route, for conflicts
-	unary   grpc.UnaryServerInterceptor
-	stream  grpc.StreamServerInterceptor
+	// calls invokes the methods: interceptors, metadata, deadline, peer
+	// and stats, the same for every protocol.
+	calls *call.Invoker
 	// Hypermedia, recomputed at each registration.
 	selfRoutes map[protoreflect.FullName]*hateoas.Route
 	plans      map[protoreflect.FullName]*linkPlan
@@ -47,8 +48,12 @@ func NewHandler(opts ...Option) *Handler {
 	return &Handler{
 		cfg:    cfg,
 		shapes: map[string]*route{},
-		unary:  chainUnary(cfg.unary),
-		stream: chainStream(cfg.stream),
+		calls: call.New(call.Config{
+			Unary:   cfg.unary,
+			Stream:  cfg.stream,
+			Stats:   cfg.stats,
+			Headers: call.NewHeaders(cfg.incoming...),
+		}),
 	}
 }
 
@@ -56,7 +61,7 @@ func NewHandler(opts ...Option) *Handler {
 type method struct {
 	fullName  string // "/pkg.Service/Method"
 	desc      protoreflect.MethodDescriptor
-	impl      any
+	call      *call.Method
 	unary     *grpc.MethodDesc
 	streaming *grpc.StreamDesc
 	// emptyOut and httpBodyOut shape the response.
@@ -120,19 +125,20 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 		return fmt.Errorf("%s is not a service", desc.ServiceName)
 	}
 	var added []*method
+	calls := call.Methods(desc, impl)
 	for i := range desc.Methods {
 		md := sd.Methods().ByName(protoreflect.Name(desc.Methods[i].MethodName))
 		if md == nil {
 			return fmt.Errorf("%s/%s: no such method in the descriptor", desc.ServiceName, desc.Methods[i].MethodName)
 		}
-		added = append(added, h.newMethod(desc, impl, md, &desc.Methods[i], nil))
+		added = append(added, h.newMethod(calls[i], md, &desc.Methods[i], nil))
 	}
 	for i := range desc.Streams {
 		md := sd.Methods().ByName(protoreflect.Name(desc.Streams[i].StreamName))
 		if md == nil {
 			return fmt.Errorf("%s/%s: no such method in the descriptor", desc.ServiceName, desc.Streams[i].StreamName)
 		}
-		added = append(added, h.newMethod(desc, impl, md, nil, &desc.Streams[i]))
+		added = append(added, h.newMethod(calls[len(desc.Methods)+i], md, nil, &desc.Streams[i]))
 	}
 	for _, m := range added {
 		rules := h.cfg.rules[m.fullName]
@@ -180,7 +186,7 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 	return nil
 }
 
-func (h *Handler) newMethod(sd *grpc.ServiceDesc, impl any, md protoreflect.MethodDescriptor, u *grpc.MethodDesc, s *grpc.StreamDesc) *method {
+func (h *Handler) newMethod(cm *call.Method, md protoreflect.MethodDescriptor, u *grpc.MethodDesc, s *grpc.StreamDesc) *method {
 	out := md.Output().FullName()
 	var next protoreflect.FieldDescriptor
 	if pagination.IsList(md.Input(), md.Output()) {
@@ -188,9 +194,9 @@ func (h *Handler) newMethod(sd *grpc.ServiceDesc, impl any, md protoreflect.Meth
 	}
 	return &method{
 		nextToken:   next,
-		fullName:    "/" + sd.ServiceName + "/" + string(md.Name()),
+		fullName:    cm.Name,
 		desc:        md,
-		impl:        impl,
+		call:        cm,
 		unary:       u,
 		streaming:   s,
 		emptyOut:    out == "google.protobuf.Empty",
@@ -502,46 +508,4 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-func chainUnary(ints []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
-	switch len(ints) {
-	case 0:
-		return nil
-	case 1:
-		return ints[0]
-	}
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		return ints[0](ctx, req, info, unaryLink(ints, 1, info, handler))
-	}
-}
-
-func unaryLink(ints []grpc.UnaryServerInterceptor, i int, info *grpc.UnaryServerInfo, final grpc.UnaryHandler) grpc.UnaryHandler {
-	if i == len(ints) {
-		return final
-	}
-	return func(ctx context.Context, req any) (any, error) {
-		return ints[i](ctx, req, info, unaryLink(ints, i+1, info, final))
-	}
-}
-
-func chainStream(ints []grpc.StreamServerInterceptor) grpc.StreamServerInterceptor {
-	switch len(ints) {
-	case 0:
-		return nil
-	case 1:
-		return ints[0]
-	}
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return ints[0](srv, ss, info, streamLink(ints, 1, info, handler))
-	}
-}
-
-func streamLink(ints []grpc.StreamServerInterceptor, i int, info *grpc.StreamServerInfo, final grpc.StreamHandler) grpc.StreamHandler {
-	if i == len(ints) {
-		return final
-	}
-	return func(srv any, ss grpc.ServerStream) error {
-		return ints[i](srv, ss, info, streamLink(ints, i+1, info, final))
-	}
 }

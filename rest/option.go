@@ -1,11 +1,11 @@
 package rest
 
 import (
-	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -21,23 +21,23 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	unary          []grpc.UnaryServerInterceptor
-	stream         []grpc.StreamServerInterceptor
-	rules          map[string][]*annotations.HttpRule
-	noDefault      bool
-	marshal        protojson.MarshalOptions
-	unmarshal      protojson.UnmarshalOptions
-	maxBody        int64
-	headers        map[string]bool
-	headerPrefixes []string
-	cacheControl   map[string]string
-	statusErrors   bool
-	debug          bool
-	heartbeat      time.Duration
-	links          map[protoreflect.FullName]LinkFunc
-	linkStyle      hateoas.Style
-	noSelf         bool
-	hypermedia     bool
+	unary        []grpc.UnaryServerInterceptor
+	stream       []grpc.StreamServerInterceptor
+	rules        map[string][]*annotations.HttpRule
+	noDefault    bool
+	marshal      protojson.MarshalOptions
+	unmarshal    protojson.UnmarshalOptions
+	maxBody      int64
+	incoming     []string
+	stats        []stats.Handler
+	cacheControl map[string]string
+	statusErrors bool
+	debug        bool
+	heartbeat    time.Duration
+	links        map[protoreflect.FullName]LinkFunc
+	linkStyle    hateoas.Style
+	noSelf       bool
+	hypermedia   bool
 	// Limits and timeouts, in limits.go.
 	budget       *budget.Bytes
 	budgetSet    bool
@@ -51,16 +51,14 @@ func defaultConfig() *config {
 		// grpc-gateway v2's default marshaler: unpopulated fields are
 		// emitted, lowerCamel names, enums as names; unknown fields in
 		// requests are discarded. Clients moving over notice nothing.
-		marshal:        protojson.MarshalOptions{EmitUnpopulated: true},
-		unmarshal:      protojson.UnmarshalOptions{DiscardUnknown: true},
-		maxBody:        4 << 20,
-		headers:        map[string]bool{"authorization": true},
-		headerPrefixes: []string{"grpc-metadata-"},
-		rules:          map[string][]*annotations.HttpRule{},
-		cacheControl:   map[string]string{},
-		budget:         budget.New(DefaultBodyBudget),
-		bodyTimeout:    DefaultBodyTimeout,
-		writeTimeout:   DefaultWriteTimeout,
+		marshal:      protojson.MarshalOptions{EmitUnpopulated: true},
+		unmarshal:    protojson.UnmarshalOptions{DiscardUnknown: true},
+		maxBody:      4 << 20,
+		rules:        map[string][]*annotations.HttpRule{},
+		cacheControl: map[string]string{},
+		budget:       budget.New(DefaultBodyBudget),
+		bodyTimeout:  DefaultBodyTimeout,
+		writeTimeout: DefaultWriteTimeout,
 	}
 }
 
@@ -114,20 +112,12 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithIncomingHeaders adds request headers that become incoming gRPC
 // metadata, so interceptors and handlers see them with
-// metadata.FromIncomingContext. Authorization and Grpc-Metadata-* (prefix
-// removed) always do; hop-by-hop headers never do; Cookie only if named
-// here. A name ending in "*" is a prefix.
+// metadata.FromIncomingContext. Authorization, the W3C trace context
+// (Traceparent, Tracestate, Baggage) and Grpc-Metadata-* (prefix removed)
+// always do; hop-by-hop headers never do; Cookie only if named here. A
+// name ending in "*" is a prefix. duet.Server gives gRPC-Web the same list.
 func WithIncomingHeaders(names ...string) Option {
-	return optionFunc(func(c *config) {
-		for _, n := range names {
-			n = strings.ToLower(n)
-			if p, ok := strings.CutSuffix(n, "*"); ok {
-				c.headerPrefixes = append(c.headerPrefixes, p)
-				continue
-			}
-			c.headers[n] = true
-		}
-	})
+	return optionFunc(func(c *config) { c.incoming = append(c.incoming, names...) })
 }
 
 // WithCacheControl sets the Cache-Control header of successful GET
@@ -160,53 +150,18 @@ func WithStrictRules() Option {
 	return optionFunc(func(c *config) { c.strictRules = true })
 }
 
+// WithStatsHandler adds a stats.Handler, such as OpenTelemetry's
+// otelgrpc.NewServerHandler(), that receives the events of every call
+// served over REST in the order grpc-go emits them for native calls.
+func WithStatsHandler(h stats.Handler) Option {
+	return optionFunc(func(c *config) { c.stats = append(c.stats, h) })
+}
+
 // WithHeartbeat makes Server-Sent Events streams send a comment line every
 // d while no message is sent, so proxies keep idle streams open. Zero (the
 // default) sends none.
 func WithHeartbeat(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.heartbeat = d })
-}
-
-// hopByHop headers never become metadata (RFC 9110 §7.6.1).
-var hopByHop = map[string]bool{
-	"connection": true, "keep-alive": true, "proxy-connection": true, "te": true,
-	"trailer": true, "transfer-encoding": true, "upgrade": true, "proxy-authorization": true,
-	"proxy-authenticate": true, "host": true, "content-length": true,
-}
-
-// allows is allowHeader for a lower-case name held in a buffer, without
-// converting it to a string.
-func (c *config) allows(lower []byte) bool {
-	if hopByHop[string(lower)] {
-		return false
-	}
-	if c.headers[string(lower)] {
-		return true
-	}
-	for _, p := range c.headerPrefixes {
-		if len(lower) > len(p) && string(lower[:len(p)]) == p {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *config) allowHeader(lower string) (key string, ok bool) {
-	if hopByHop[lower] {
-		return "", false
-	}
-	if c.headers[lower] {
-		return lower, true
-	}
-	for _, p := range c.headerPrefixes {
-		if strings.HasPrefix(lower, p) && len(lower) > len(p) {
-			if p == "grpc-metadata-" {
-				return lower[len(p):], true
-			}
-			return lower, true
-		}
-	}
-	return "", false
 }
 
 // JSONOptions returns the protojson options h reads and writes messages

@@ -2,12 +2,12 @@ package rest
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/duetrpc/duet/internal/call"
 	"hash/crc32"
 	"io"
 	"log/slog"
@@ -16,13 +16,10 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 
-	"github.com/duetrpc/duet/grpcx"
 	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/problem"
 	"google.golang.org/genproto/googleapis/api/httpbody"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -58,12 +55,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"cannot produce any of "+r.Header.Get("Accept")+"; this method answers "+produces(rt)))
 		return
 	}
-	ctx, cancel, err := h.context(r, rt.m)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	defer cancel()
 	c.path.segs = segs
 	if rt.body == "" && r.Body != nil && r.Body != http.NoBody {
 		// A body the rule does not read: read it all the same (up to
@@ -75,11 +66,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if rt.m.streaming != nil {
-		h.serveStream(ctx, w, r, rt, c.path)
+		h.serveStream(w, r, rt, c.path)
 		return
 	}
-	c.rt = rt
-	h.serveUnary(ctx, w, c)
+	c.rt, c.w = rt, w
+	h.serveUnary(c)
 }
 
 // discardBody reads and drops a request body the route does not read, up
@@ -120,25 +111,50 @@ type reqPath struct {
 	segs    []string
 }
 
-// unaryCall is the state of one unary call.
+// unaryCall is the state of one unary call and its call.Transport: the
+// request message is bound from the request, the response rendered when
+// the call finishes, with the headers and trailers the handler set.
 type unaryCall struct {
-	ts     transportStream
+	cs     call.Stream
 	h      *Handler
+	w      http.ResponseWriter
 	r      *http.Request
 	rt     *route
 	path   reqPath
 	body   []byte
+	header metadata.MD
+	resp   proto.Message
 	segBuf [10]string
 }
 
-// decode is the call's grpc-go request decoder: it binds the request into
-// the method's message.
-func (c *unaryCall) decode(v any) error {
-	msg, ok := v.(proto.Message)
-	if !ok {
-		return status.Errorf(codes.Internal, "request %T is not a proto message", v)
+// RecvMsg binds the request into the method's message.
+func (c *unaryCall) RecvMsg(m proto.Message) error {
+	return c.h.bind(m.ProtoReflect(), c.rt, c.path, c.r, c.body)
+}
+
+// SendHeader keeps the handler's header metadata for the response.
+func (c *unaryCall) SendHeader(md metadata.MD) error {
+	c.header = md
+	return nil
+}
+
+// SendMsg keeps the response until Finish renders it.
+func (c *unaryCall) SendMsg(m proto.Message) error {
+	c.resp = m
+	return nil
+}
+
+// Finish renders the response, or the error as a problem.
+func (c *unaryCall) Finish(err error, trailer metadata.MD) {
+	if err == nil && c.resp == nil {
+		err = status.Error(codes.Internal, "the method returned without a response")
 	}
-	return c.h.bind(msg.ProtoReflect(), c.rt, c.path, c.r, c.body)
+	if err != nil {
+		writeMetadata(c.w.Header(), c.header, trailer)
+		c.h.writeError(c.w, c.r, err)
+		return
+	}
+	c.h.render(c.w, c.r, c.rt, c.resp, c.header, trailer)
 }
 
 // httpProblem is a problem with an HTTP status of its own, for failures
@@ -148,96 +164,6 @@ func httpProblem(httpStatus int, c codes.Code, detail string) *problem.Problem {
 		Title: http.StatusText(httpStatus), Status: httpStatus, Detail: detail,
 		Extensions: map[string]any{"code": problem.CodeName(c)},
 	}
-}
-
-// context builds the handler's context: the request's (cancelled when the
-// client goes away), the deadline from the headers, incoming metadata from
-// the allowed headers.
-func (h *Handler) context(r *http.Request, m *method) (context.Context, context.CancelFunc, error) {
-	ctx := r.Context()
-	cancel := context.CancelFunc(func() {})
-	d, ok, err := grpcx.HeaderTimeout(r.Header)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ok {
-		ctx, cancel = context.WithTimeout(ctx, d)
-	}
-	var md metadata.MD
-	var buf [64]byte
-	for k, vs := range r.Header {
-		// Most headers are not passed on: decide on a lower-case copy
-		// in buf before allocating one.
-		if len(k) <= len(buf) {
-			b := buf[:len(k)]
-			for i := 0; i < len(k); i++ {
-				c := k[i]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				b[i] = c
-			}
-			if !h.cfg.allows(b) {
-				continue
-			}
-		}
-		key, ok := h.cfg.allowHeader(strings.ToLower(k))
-		if !ok {
-			continue
-		}
-		if md == nil {
-			md = metadata.MD{}
-		}
-		md[key] = append(md[key], vs...)
-	}
-	if md != nil {
-		ctx = metadata.NewIncomingContext(ctx, md)
-	}
-	return ctx, cancel, nil
-}
-
-// transportStream lets handlers call grpc.SetHeader, SendHeader and
-// SetTrailer; what they set becomes response headers.
-type transportStream struct {
-	method  string
-	mu      sync.Mutex
-	header  metadata.MD
-	trailer metadata.MD
-	sent    bool
-	onSend  func(metadata.MD) // streams flush headers when asked to
-}
-
-func (s *transportStream) Method() string { return s.method }
-
-func (s *transportStream) SetHeader(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sent {
-		return errors.New("rest: headers already sent")
-	}
-	s.header = metadata.Join(s.header, md)
-	return nil
-}
-
-func (s *transportStream) SendHeader(md metadata.MD) error {
-	if err := s.SetHeader(md); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.sent = true
-	h, send := s.header, s.onSend
-	s.mu.Unlock()
-	if send != nil {
-		send(h)
-	}
-	return nil
-}
-
-func (s *transportStream) SetTrailer(md metadata.MD) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.trailer = metadata.Join(s.trailer, md)
-	return nil
 }
 
 // writeMetadata copies header metadata to the response: "location" to
@@ -260,8 +186,8 @@ func writeMetadata(h http.Header, header, trailer metadata.MD) {
 	}
 }
 
-func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, c *unaryCall) {
-	r, rt := c.r, c.rt
+func (h *Handler) serveUnary(c *unaryCall) {
+	w, r, rt := c.w, c.r, c.rt
 	if rt.body != "" {
 		body, held, err := h.readBody(w, r, rt)
 		defer h.budgetFor(r.Context()).Give(held)
@@ -271,28 +197,11 @@ func (h *Handler) serveUnary(ctx context.Context, w http.ResponseWriter, c *unar
 		}
 		c.body = body
 	}
-	if err := h.precondition(ctx, r, rt, c.path); err != nil {
+	if err := h.precondition(r, rt, c.path); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	ts := &c.ts
-	ts.method = rt.m.fullName
-	ctx = grpc.NewContextWithServerTransportStream(ctx, ts)
-	resp, err := rt.m.unary.Handler(rt.m.impl, ctx, c.decode, h.unary)
-	if err != nil {
-		writeMetadata(w.Header(), ts.header, ts.trailer)
-		h.writeError(w, r, err)
-		return
-	}
-	msg, ok := resp.(proto.Message)
-	if !ok {
-		h.writeError(w, r, status.Errorf(codes.Internal, "response %T is not a proto message", resp))
-		return
-	}
-	ts.mu.Lock()
-	ts.sent = true
-	ts.mu.Unlock()
-	h.render(w, r, rt, msg, ts)
+	h.calls.Serve(&c.cs, r, rt.m.call, c)
 }
 
 // bind fills the request message: body first, then path and query, which
@@ -480,9 +389,9 @@ func produces(rt *route) string {
 }
 
 // render writes a unary response.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg proto.Message, ts *transportStream) {
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg proto.Message, header, trailer metadata.MD) {
 	hdr := w.Header()
-	writeMetadata(hdr, ts.header, ts.trailer)
+	writeMetadata(hdr, header, trailer)
 	httpStatus := http.StatusOK
 	if rt.verb == http.MethodPost {
 		hasLoc := len(hdr["Location"]) > 0 && hdr["Location"][0] != ""

@@ -6,20 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/duetrpc/duet/internal/call"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/duetrpc/duet/internal/budget"
 	"github.com/duetrpc/duet/problem"
 	"google.golang.org/genproto/googleapis/api/httpbody"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -44,18 +41,18 @@ const (
 	framingRaw // HttpBody: the bytes themselves
 )
 
-// httpStream is a grpc.ServerStream backed by an HTTP request and
-// response. Server-streamed messages go out as Server-Sent Events or
-// NDJSON, each flushed as it is sent; client-streamed messages are read
-// one NDJSON line (or one HttpBody chunk) at a time, as the handler asks.
+// httpStream is the call.Transport of a streaming call over HTTP.
+// Server-streamed messages go out as Server-Sent Events or NDJSON, each
+// flushed as it is sent; client-streamed messages are read one NDJSON line
+// (or one HttpBody chunk) at a time, as the handler asks.
 type httpStream struct {
+	cs      call.Stream
 	h       *Handler
-	ctx     context.Context
 	w       http.ResponseWriter
 	r       *http.Request
 	rt      *route
 	path    reqPath
-	ts      *transportStream
+	header  metadata.MD // the handler's header metadata, once sent
 	framing int
 	rc      *http.ResponseController
 
@@ -73,18 +70,18 @@ type httpStream struct {
 	done     bool
 }
 
-func (s *httpStream) Context() context.Context        { return s.ctx }
-func (s *httpStream) SetHeader(md metadata.MD) error  { return s.ts.SetHeader(md) }
-func (s *httpStream) SendHeader(md metadata.MD) error { return s.ts.SendHeader(md) }
-func (s *httpStream) SetTrailer(md metadata.MD)       { _ = s.ts.SetTrailer(md) }
-
-// start writes the response headers once and marks the handler's headers
-// sent: grpc.SendHeader fails after it, as on gRPC.
-func (s *httpStream) start() {
-	s.ts.mu.Lock()
-	s.ts.sent = true
-	s.ts.mu.Unlock()
-	s.writeHead()
+// SendHeader takes the handler's headers: a server stream writes them at
+// once (unless it is an HttpBody stream, whose first chunk's content type
+// goes in them); a client stream's go with its one response.
+func (s *httpStream) SendHeader(md metadata.MD) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.header = md
+	if s.rt.m.streaming.ServerStreams && s.framing != framingRaw {
+		s.writeHead()
+		_ = s.rc.Flush()
+	}
+	return nil
 }
 
 // writeHead writes the response headers once. Alone (not through start) it
@@ -96,9 +93,12 @@ func (s *httpStream) writeHead() {
 		return
 	}
 	s.started = true
-	s.ts.mu.Lock()
-	header := s.ts.header
-	s.ts.mu.Unlock()
+	header := s.header
+	if header == nil {
+		// Begun before the handler sent its headers (a heartbeat): those
+		// it has set so far.
+		header = s.cs.Header()
+	}
 	s.headSent = header // SetHeader joins into a new map: this one stays as sent
 	hdr := s.w.Header()
 	writeMetadata(hdr, header, nil)
@@ -117,12 +117,9 @@ func (s *httpStream) writeHead() {
 // sent after it began and the trailer metadata in HTTP trailers
 // (Grpc-Metadata-* and Grpc-Trailer-*), which net/http writes after the
 // body.
-func (s *httpStream) writeTrailers() {
-	s.ts.mu.Lock()
-	header, trailer := s.ts.header, s.ts.trailer
-	s.ts.mu.Unlock()
+func (s *httpStream) writeTrailers(trailer metadata.MD) {
 	hdr := s.w.Header()
-	for k, vs := range header {
+	for k, vs := range s.header {
 		if _, sent := s.headSent[k]; !sent {
 			hdr[http.TrailerPrefix+http.CanonicalHeaderKey("Grpc-Metadata-"+k)] = vs
 		}
@@ -132,13 +129,9 @@ func (s *httpStream) writeTrailers() {
 	}
 }
 
-func (s *httpStream) SendMsg(m any) error {
-	if err := s.ctx.Err(); err != nil {
+func (s *httpStream) SendMsg(msg proto.Message) error {
+	if err := s.cs.Context().Err(); err != nil {
 		return status.FromContextError(err).Err()
-	}
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return status.Errorf(codes.Internal, "message %T is not a proto message", m)
 	}
 	if !s.rt.m.streaming.ServerStreams {
 		// Client streaming: the one response, written as a unary one
@@ -149,9 +142,6 @@ func (s *httpStream) SendMsg(m any) error {
 		if s.resp != nil {
 			return status.Error(codes.Internal, "a client-streaming method sends one response")
 		}
-		s.ts.mu.Lock()
-		s.ts.sent = true
-		s.ts.mu.Unlock()
 		s.resp = msg
 		return nil
 	}
@@ -177,7 +167,7 @@ func (s *httpStream) SendMsg(m any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.start()
+	s.writeHead()
 	if err := s.h.writeMessage(s.w, s.rc, frame); err != nil {
 		return status.Error(codes.Unavailable, "client went away or stopped reading")
 	}
@@ -212,11 +202,7 @@ func (s *httpStream) frame(b []byte, event string) []byte {
 	return buf.Bytes()
 }
 
-func (s *httpStream) RecvMsg(m any) error {
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return status.Errorf(codes.Internal, "message %T is not a proto message", m)
-	}
+func (s *httpStream) RecvMsg(msg proto.Message) error {
 	if !s.rt.m.streaming.ClientStreams {
 		// Server streaming: one request, bound like a unary one.
 		if s.done {
@@ -304,8 +290,8 @@ func (s *httpStream) readLine() (line []byte, held int64, err error) {
 				}
 				return nil, held, io.EOF
 			}
-			if s.ctx.Err() != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-				return nil, held, status.FromContextError(s.ctx.Err()).Err()
+			if cerr := s.cs.Context().Err(); cerr != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, held, status.FromContextError(cerr).Err()
 			}
 			return nil, held, s.h.bodyError(s.w, s.r, err)
 		}
@@ -325,8 +311,8 @@ func (s *httpStream) readLine() (line []byte, held int64, err error) {
 	}
 }
 
-// serveStream runs a streaming method through its grpc-go stream handler.
-func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *http.Request, rt *route, path reqPath) {
+// serveStream runs a streaming method through the call layer.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, rt *route, path reqPath) {
 	sd := rt.m.streaming
 	s := &httpStream{h: h, w: w, r: r, rt: rt, path: path, rc: http.NewResponseController(w)}
 	switch {
@@ -358,52 +344,45 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 		}
 		s.unaryIn = b
 	}
-	s.ts = &transportStream{method: rt.m.fullName}
-	if sd.ServerStreams {
-		// Headers a handler sends go out at once; a client-streaming
-		// method's go with its one response.
-		s.ts.onSend = func(metadata.MD) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.start()
-			_ = s.rc.Flush()
-		}
-	}
-	s.ctx = grpc.NewContextWithServerTransportStream(ctx, s.ts)
-
 	if h.cfg.heartbeat > 0 && s.framing == framingSSE {
 		stop, stopped := make(chan struct{}), make(chan struct{})
 		defer func() { close(stop); <-stopped }()
-		go func() { defer close(stopped); s.heartbeat(stop, h.cfg.heartbeat) }()
+		go func() { defer close(stopped); s.heartbeat(r.Context(), stop, h.cfg.heartbeat) }()
 	}
+	h.calls.Serve(&s.cs, r, rt.m.call, s)
+}
 
-	err := h.callStream(s, rt)
+// Finish ends the response: a client stream's one response, or its error,
+// as a unary one; a server stream's headers the handler sent late and its
+// trailers as HTTP trailers, after an error event (SSE "error", or an
+// NDJSON line {"error": problem}) when it failed.
+func (s *httpStream) Finish(err error, trailer metadata.MD) {
+	w, r, h, rt := s.w, s.r, s.h, s.rt
+	sd := rt.m.streaming
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil && !sd.ServerStreams {
 		if s.resp == nil {
 			err = status.Error(codes.Internal, "the method returned without a response")
 		} else {
-			h.render(w, r, rt, s.resp, s.ts)
+			h.render(w, r, rt, s.resp, s.header, trailer)
 			return
 		}
 	}
 	if err == nil {
-		if !s.started {
-			s.start()
-		}
-		s.writeTrailers()
+		s.writeHead()
+		s.writeTrailers(trailer)
 		return
 	}
 	if !s.started {
 		if sd.ClientStreams {
 			closeAfter(w, r) // the rest of the body is not read
 		}
-		writeMetadata(w.Header(), s.ts.header, s.ts.trailer)
+		writeMetadata(w.Header(), s.header, trailer)
 		h.writeError(w, r, err)
 		return
 	}
-	defer s.writeTrailers()
+	defer s.writeTrailers(trailer)
 	if s.framing == framingRaw {
 		// Bytes already went out; all we can do is cut the response short.
 		panic(http.ErrAbortHandler)
@@ -422,35 +401,14 @@ func (h *Handler) serveStream(ctx context.Context, w http.ResponseWriter, r *htt
 
 var heartbeatFrame = []byte(": heartbeat\n\n")
 
-// callStream runs the method's stream handler through the interceptors;
-// a panic becomes an INTERNAL error, reported, so that a stream that has
-// begun still ends with an error message rather than a cut connection.
-func (h *Handler) callStream(s *httpStream, rt *route) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			h.report(s.ctx, slog.LevelError, rt.m.fullName, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
-			err = status.Error(codes.Internal, "panic")
-		}
-	}()
-	sd := rt.m.streaming
-	if h.stream != nil {
-		info := &grpc.StreamServerInfo{FullMethod: rt.m.fullName, IsClientStream: sd.ClientStreams, IsServerStream: sd.ServerStreams}
-		return h.stream(rt.m.impl, s, info, sd.Handler)
-	}
-	return sd.Handler(rt.m.impl, s)
-}
-
-func (s *httpStream) heartbeat(stop <-chan struct{}, every time.Duration) {
+func (s *httpStream) heartbeat(ctx context.Context, stop <-chan struct{}, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
 			s.mu.Lock()
