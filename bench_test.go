@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duetrpc/duet/internal/testpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
-// BenchmarkUnary compares a unary gRPC call on the one port (grpc-go's
-// ServeHTTP path behind net/http's HTTP/2) with the native gRPC port.
+// BenchmarkUnary compares a unary gRPC call on the one port (a connection
+// the dispatcher hands to grpc-go's transport) with the native gRPC port.
 func BenchmarkUnary(b *testing.B) {
 	f := start(b)
 	for _, port := range []struct{ name, addr string }{{"one-port", f.addr}, {"native", f.grpcAddr}} {
@@ -26,6 +29,29 @@ func BenchmarkUnary(b *testing.B) {
 				if _, err := c.GetKitchen(context.Background(), req); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkUnaryNewConnection makes each unary call on a new connection
+// (connect, HTTP/2 preface and settings, the call, close), one port
+// against the native port: the one port's classification is in every op.
+func BenchmarkUnaryNewConnection(b *testing.B) {
+	f := start(b)
+	for _, port := range []struct{ name, addr string }{{"one-port", f.addr}, {"native", f.grpcAddr}} {
+		b.Run(port.name, func(b *testing.B) {
+			req := &testpb.GetKitchenRequest{Id: "1"}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				cc, err := grpc.NewClient(port.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := testpb.NewKitchensClient(cc).GetKitchen(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+				cc.Close()
 			}
 		})
 	}
@@ -172,6 +198,83 @@ func BenchmarkClientStream(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N*perCall)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkOnePortVsNative runs the same gRPC work on the one port and on
+// the native port in turn, in blocks that alternate which port goes first,
+// and reports each port's time per op and their ratio. On a shared machine
+// whose speed drifts from second to second, this ratio is far steadier
+// than one taken between BenchmarkUnary rows run seconds apart.
+func BenchmarkOnePortVsNative(b *testing.B) {
+	f := start(b)
+	addrs := [2]string{f.addr, f.grpcAddr}
+	clients := [2]testpb.KitchensClient{grpcClient(b, f.addr), grpcClient(b, f.grpcAddr)}
+	unaryReq := &testpb.GetKitchenRequest{Id: "1"}
+	tailReq := &testpb.TailRequest{Count: 1000, FailAfter: 1024}
+	for _, c := range []struct {
+		name  string
+		block int
+		op    func(b *testing.B, port int)
+		msgs  int // messages per op, for msgs/s
+	}{
+		{"unary", 32, func(b *testing.B, port int) {
+			if _, err := clients[port].GetKitchen(context.Background(), unaryReq); err != nil {
+				b.Fatal(err)
+			}
+		}, 0},
+		{"new-connection", 4, func(b *testing.B, port int) {
+			cc, err := grpc.NewClient(addrs[port], grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cc.Close()
+			if _, err := testpb.NewKitchensClient(cc).GetKitchen(context.Background(), unaryReq); err != nil {
+				b.Fatal(err)
+			}
+		}, 0},
+		{"server-stream", 1, func(b *testing.B, port int) {
+			s, err := clients[port].Tail(context.Background(), tailReq)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for ; ; n++ {
+				if _, err := s.Recv(); err == io.EOF {
+					break
+				} else if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if n != int(tailReq.Count) {
+				b.Fatalf("%d messages", n)
+			}
+		}, int(tailReq.Count)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var t [2]time.Duration
+			run := func(port, n int) {
+				start := time.Now()
+				for k := 0; k < n; k++ {
+					c.op(b, port)
+				}
+				t[port] += time.Since(start)
+			}
+			for done, turn := 0, 0; done < b.N; turn++ {
+				n := min(c.block, b.N-done)
+				run(turn%2, n)
+				run(1-turn%2, n)
+				done += n
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(t[0].Nanoseconds())/n, "one-port-ns/op")
+			b.ReportMetric(float64(t[1].Nanoseconds())/n, "native-ns/op")
+			b.ReportMetric(float64(t[0])/float64(t[1]), "one-port/native")
+			if c.msgs > 0 {
+				b.ReportMetric(n*float64(c.msgs)/t[0].Seconds(), "one-port-msgs/s")
+				b.ReportMetric(n*float64(c.msgs)/t[1].Seconds(), "native-msgs/s")
+			}
 		})
 	}
 }

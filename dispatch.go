@@ -212,8 +212,8 @@ func (d *dispatcher) classify(c net.Conn) {
 // net/http treats an acknowledgement of settings it never sent as a
 // protocol error; grpc-go ignores acknowledgements.
 func sniff(c net.Conn, deadline time.Time) (read []byte, native bool, err error) {
-	buf := make([]byte, 0, 4096)
-	fill := func(n int) error { // reads until len(buf) >= n
+	buf := make([]byte, 0, 1024) // a gRPC client's opening is a few hundred bytes
+	fill := func(n int) error {  // reads until len(buf) >= n
 		for len(buf) < n {
 			if len(buf) == cap(buf) { // n is at most classifyBytes+9
 				buf = slices.Grow(buf, max(n-len(buf), cap(buf)))
@@ -285,7 +285,10 @@ func sniff(c net.Conn, deadline time.Time) (read []byte, native bool, err error)
 			if !ok {
 				return buf, false, nil
 			}
-			block, headerStream = append([]byte{}, frag...), stream
+			block, headerStream = frag, stream
+			if flags&0x4 == 0 { // CONTINUATION follows: copy, buf may move
+				block = append([]byte{}, frag...)
+			}
 		case block != nil && typ == 0x9 && stream == headerStream: // CONTINUATION
 			block = append(block, payload...)
 		case block != nil:

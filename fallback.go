@@ -54,8 +54,11 @@ func (s *Server) serveGRPC(w http.ResponseWriter, r *http.Request) {
 		dw.finish()
 	case <-ctx.Done():
 		// The handler may run on; its writes now go nowhere, and grpc-go's
-		// goroutine ends when it returns.
-		dw.expire(r.Context().Err() == nil)
+		// goroutine ends when it returns. The status is written even when
+		// the request's context has ended too: the client's deadline is the
+		// same instant, and whatever of the response can still reach it
+		// must end with a status (net/http drops it if the stream is gone).
+		dw.expire()
 	}
 }
 
@@ -86,12 +89,34 @@ type deadlineWriter struct {
 
 func (d *deadlineWriter) Header() http.Header { return d.shadow }
 
-// commit copies the shadow header to the real one; before the header is
-// written that is the response header, after it the declared trailers.
+// commit copies the shadow header to the real one. Before the header is
+// written that is the response header, less grpc-go's "Trailer"
+// pre-declaration: a client that gives up at its deadline (the same
+// instant as ours) would otherwise see declared trailers with no
+// grpc-status and report that instead of DEADLINE_EXCEEDED. After it, the
+// trailers grpc-go declared go out as undeclared ones (http.TrailerPrefix).
 func (d *deadlineWriter) commit() {
 	h := d.w.Header()
+	if !d.wrote {
+		for k, v := range d.shadow {
+			if k != "Trailer" {
+				h[k] = v
+			}
+		}
+		return
+	}
+	for _, names := range d.shadow["Trailer"] {
+		for _, k := range strings.Split(names, ",") {
+			k = http.CanonicalHeaderKey(strings.TrimSpace(k))
+			if v, ok := d.shadow[k]; ok {
+				h[http.TrailerPrefix+k] = v
+			}
+		}
+	}
 	for k, v := range d.shadow {
-		h[k] = v
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			h[k] = v
+		}
 	}
 }
 
@@ -142,21 +167,18 @@ func (d *deadlineWriter) finish() {
 
 // expire ends the call with DEADLINE_EXCEEDED, in the trailers grpc-go
 // declared if it has written the header, else as a trailers-only response.
-// write is false when the client has gone and there is no one to tell.
-func (d *deadlineWriter) expire(write bool) {
+func (d *deadlineWriter) expire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expired = true
-	if !write {
+	h := d.w.Header()
+	if d.wrote {
+		h.Set(http.TrailerPrefix+"Grpc-Status", "4") // DEADLINE_EXCEEDED
+		h.Set(http.TrailerPrefix+"Grpc-Message", "deadline exceeded")
 		return
 	}
-	h := d.w.Header()
-	if !d.wrote {
-		h.Set("Content-Type", "application/grpc")
-	}
-	h.Set("Grpc-Status", "4") // DEADLINE_EXCEEDED
+	h.Set("Content-Type", "application/grpc")
+	h.Set("Grpc-Status", "4")
 	h.Set("Grpc-Message", "deadline exceeded")
-	if !d.wrote {
-		d.w.WriteHeader(http.StatusOK)
-	}
+	d.w.WriteHeader(http.StatusOK)
 }

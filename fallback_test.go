@@ -25,6 +25,13 @@ func h2cClient(t *testing.T) *http.Client {
 // It returns the response's HTTP status and its grpc-status, from the
 // trailers or, for a trailers-only response, the headers.
 func rawGRPC(t *testing.T, c *http.Client, addr, contentType, timeout string, req *testpb.GetKitchenRequest) (int, string) {
+	code, st, _ := rawGRPCDeclared(t, c, addr, contentType, timeout, req)
+	return code, st
+}
+
+// rawGRPCDeclared is rawGRPC that also reports whether the response
+// pre-declared trailers in its header.
+func rawGRPCDeclared(t *testing.T, c *http.Client, addr, contentType, timeout string, req *testpb.GetKitchenRequest) (int, string, bool) {
 	t.Helper()
 	hr, _ := http.NewRequest("POST", "http://"+addr+"/duet.test.v1.Kitchens/GetKitchen", bytes.NewReader(frame(0, req)))
 	hr.Header.Set("Content-Type", contentType)
@@ -37,6 +44,7 @@ func rawGRPC(t *testing.T, c *http.Client, addr, contentType, timeout string, re
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	declared := len(resp.Trailer) > 0
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +52,7 @@ func rawGRPC(t *testing.T, c *http.Client, addr, contentType, timeout string, re
 	if st == "" {
 		st = resp.Header.Get("Grpc-Status")
 	}
-	return resp.StatusCode, st
+	return resp.StatusCode, st, declared
 }
 
 // restFirst makes a REST call on c so that c's connection to addr is one
@@ -64,7 +72,9 @@ func restFirst(t *testing.T, c *http.Client, addr string) {
 
 // TestFallbackDeadline: gRPC on a connection that began with REST still
 // ends at its deadline with DEADLINE_EXCEEDED on the wire, whether or not
-// the handler had sent its headers, though the handler runs on.
+// the handler had sent its headers, though the handler runs on. The header
+// pre-declares no trailers: a client giving up at the same instant would
+// read the declared names without a grpc-status.
 func TestFallbackDeadline(t *testing.T) {
 	f := start(t)
 	for _, id := range []string{"slow", "slow-header"} {
@@ -72,8 +82,11 @@ func TestFallbackDeadline(t *testing.T) {
 			c := h2cClient(t)
 			restFirst(t, c, f.addr)
 			began := time.Now()
-			code, st := rawGRPC(t, c, f.addr, "application/grpc", "200m", &testpb.GetKitchenRequest{Id: id})
+			code, st, declared := rawGRPCDeclared(t, c, f.addr, "application/grpc", "200m", &testpb.GetKitchenRequest{Id: id})
 			took := time.Since(began)
+			if declared {
+				t.Error("the response header pre-declares trailers")
+			}
 			if code != 200 || st != "4" {
 				t.Errorf("HTTP %d, grpc-status %q; want 200, 4 (DEADLINE_EXCEEDED)", code, st)
 			}

@@ -68,6 +68,7 @@ subset() {
 suite grpc-go        grpc.yaml  grpc-go.txt                    -- -impl grpc-go
 suite grpc-native    grpc.yaml  grpc.txt                       -- -impl native
 suite grpc-one-port  grpc.yaml  grpc.txt                       -- -impl duet
+suite grpc-fallback  grpc.yaml  grpc.txt                       -- -impl handler
 subset grpc.txt grpc-go.txt
 SERVER=$REFERENCE_GRPC_WEB \
 suite grpc-web-reference grpc-web-reference.yaml grpc-web-reference.txt --
