@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duetrpc/duet/internal/budget"
+	"github.com/duetrpc/duet/internal/deadline"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/status"
@@ -241,7 +242,7 @@ func (fw *webFrameWriter) write(flags byte, payload []byte) error {
 		base64.StdEncoding.Encode(fw.b64, out)
 		out = fw.b64
 	}
-	return writeFrame(fw.w, fw.rc, fw.timeout, out)
+	return deadline.Write(fw.w, fw.rc, fw.timeout, out)
 }
 
 // appendFrame appends one frame of payload to b.

@@ -1,8 +1,6 @@
 package duet
 
 import (
-	"io"
-	"net/http"
 	"time"
 
 	"github.com/duetrpc/duet/internal/budget"
@@ -49,23 +47,4 @@ func WithBodyTimeout(d time.Duration) Option {
 // passes. Zero means no bound.
 func WithWriteTimeout(d time.Duration) Option {
 	return optionFunc(func(s *Server) { s.writeTimeout = d })
-}
-
-// writeFrame writes one frame and flushes it within d; the deadline is
-// cleared after each frame, since an idle stream is not a slow reader.
-// Without rc (tests writing to a buffer) it only writes.
-func writeFrame(w io.Writer, rc *http.ResponseController, d time.Duration, frame []byte) error {
-	if rc == nil {
-		_, err := w.Write(frame)
-		return err
-	}
-	armed := d > 0 && rc.SetWriteDeadline(time.Now().Add(d)) == nil
-	_, err := w.Write(frame)
-	if err == nil {
-		err = rc.Flush()
-	}
-	if armed {
-		_ = rc.SetWriteDeadline(time.Time{})
-	}
-	return err
 }

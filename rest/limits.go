@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duetrpc/duet/internal/budget"
+	"github.com/duetrpc/duet/internal/deadline"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -137,19 +138,9 @@ func (h *Handler) writeResponse(w http.ResponseWriter, r *http.Request, httpStat
 }
 
 // writeMessage writes one message of a stream and flushes it, within
-// the write timeout. The deadline is cleared after each message: an idle
-// stream is not a slow reader.
+// the write timeout.
 func (h *Handler) writeMessage(w http.ResponseWriter, rc *http.ResponseController, frame []byte) error {
-	d := h.cfg.writeTimeout
-	armed := d > 0 && rc.SetWriteDeadline(time.Now().Add(d)) == nil
-	_, err := w.Write(frame)
-	if err == nil {
-		err = rc.Flush()
-	}
-	if armed {
-		_ = rc.SetWriteDeadline(time.Time{})
-	}
-	return err
+	return deadline.Write(w, rc, h.cfg.writeTimeout, frame)
 }
 
 // readDeadline bounds one read of a client stream's body; the returned
