@@ -215,7 +215,7 @@ func sniff(c net.Conn, deadline time.Time) (read []byte, native bool, err error)
 	buf := make([]byte, 0, 1024) // a gRPC client's opening is a few hundred bytes
 	fill := func(n int) error {  // reads until len(buf) >= n
 		for len(buf) < n {
-			if len(buf) == cap(buf) { // n is at most classifyBytes+9
+			if len(buf) == cap(buf) { // n is bounded by classifyBytes and a flow-control window
 				buf = slices.Grow(buf, max(n-len(buf), cap(buf)))
 			}
 			m, err := c.Read(buf[len(buf):cap(buf)])
@@ -265,7 +265,17 @@ func sniff(c net.Conn, deadline time.Time) (read []byte, native bool, err error)
 		length := int(hdr[0])<<16 | int(hdr[1])<<8 | int(hdr[2])
 		typ, flags := hdr[3], hdr[4]
 		stream := binary.BigEndian.Uint32(hdr[5:]) & 0x7fffffff
-		if off+9+length > classifyBytes {
+		most := classifyBytes
+		if decided && sentSettings && ack < 0 {
+			// Decided, but the client's ACK of our SETTINGS is still to
+			// come, and it must not reach net/http (an unexpected ACK is
+			// a PROTOCOL_ERROR there). Before it the client may send a
+			// request body, up to the connection's flow-control window:
+			// 65535 bytes, since we sent no WINDOW_UPDATE (RFC 9113,
+			// section 6.9.2), in frames of at most 16 KiB.
+			most += 65535 + 9*8
+		}
+		if off+9+length > most {
 			return buf, false, nil // not what sniffing is for: net/http decides
 		}
 		if err := fill(off + 9 + length); err != nil {

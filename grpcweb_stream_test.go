@@ -437,3 +437,29 @@ func TestGRPCWebHTTP1Leftovers(t *testing.T) {
 		}
 	}
 }
+
+// TestGRPCWebH2CFirstRequestWithBody: a fresh cleartext HTTP/2 connection
+// whose first request is gRPC-Web with a large body (a client stream)
+// succeeds. The one port's connection classifier sends its own SETTINGS;
+// the client's ACK may come after up to a flow-control window of DATA, and
+// must still be kept from net/http (PROTOCOL_ERROR otherwise).
+func TestGRPCWebH2CFirstRequestWithBody(t *testing.T) {
+	f := start(t)
+	// 100 KiB: more than the 64 KiB the client may send before it must
+	// wait for the server, which is when the ACK comes at the latest.
+	body := bytes.Repeat(frame(0, &testpb.Nested{Child: &testpb.Nested{S: strings.Repeat("x", 1024)}}), 100)
+	for i := 0; i < 100; i++ { // the race shows in one call in ten or so
+		client := webClients(t)["HTTP/2"] // a new connection each time
+		req, _ := http.NewRequest("POST", "http://"+f.addr+"/duet.test.v1.Kitchens/Collect", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/grpc-web+proto")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		got := readWebFrames(t, resp.Body)
+		resp.Body.Close()
+		if got.trailer["grpc-status"] != "0" {
+			t.Fatalf("call %d: trailer %v", i, got.trailer)
+		}
+	}
+}
