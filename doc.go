@@ -48,17 +48,14 @@
 // status-code and compression documents. The Connect conformance suite
 // holds it in conformance/.
 //
-// gRPC on the one port goes through grpc-go's ServeHTTP, which is slower
-// than grpc-go's own transport; [Server.ServeGRPC] serves native gRPC on a
-// second port for internal traffic. Measured on a 2-core machine
-// (loopback, one connection):
-//
-//	BenchmarkUnary/one-port            147906 ns/op   239 allocs/op
-//	BenchmarkUnary/native               64489 ns/op   172 allocs/op
-//	BenchmarkServerStream/grpc-native   276371 msgs/s (1 KiB messages)
-//	BenchmarkServerStream/grpc-one-port  66876 msgs/s
-//	BenchmarkServerStream/sse            71729 msgs/s
-//	BenchmarkServerStream/ndjson         76650 msgs/s
+// On the one port, each connection is classified before net/http sees it:
+// an HTTP/2 connection whose first request is native gRPC from a client
+// (not through a proxy) is handed whole to grpc-go's own transport, at
+// the speed of the native port; every other connection is served by
+// net/http, where gRPC takes grpc-go's ServeHTTP (slower, but with
+// deadlines and codecs enforced), as do proxies' shared connections, which
+// mix protocols. [Server.ServeGRPC] serves native gRPC alone on a second
+// port. See [Server.Serve] and the README's numbers.
 //
 // gRPC-Web (application/grpc-web, +proto, and the base64 -text variants)
 // is framed here, per the protocol spec, for unary and server-streaming

@@ -167,8 +167,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // transport, at ServeGRPC's speed; every other connection by net/http,
 // which serves gRPC too (more slowly), so a connection that mixes REST,
 // gRPC-Web and gRPC, as proxies' shared upstream connections do, never
-// fails a request. A connection that shows nothing within 10 seconds (the
-// TLS handshake and the first request's headers) is closed.
+// fails a request. (A client that sends native gRPC first with no proxy
+// header and then REST on the same connection gets grpc-go's 415 for the
+// REST request: grpc-go's transport serves only gRPC.) A connection that
+// shows nothing within 10 seconds (the TLS handshake and the first
+// request's headers) is closed.
 func (s *Server) Serve(lis net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
