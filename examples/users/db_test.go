@@ -30,7 +30,13 @@ func testDSN(t testing.TB) string {
 // testStore opens (and migrates) a new database for one test.
 func testStore(t testing.TB) *sqlStore {
 	t.Helper()
-	s, err := openDB(context.Background(), testDSN(t))
+	return testStoreAt(t, testDSN(t))
+}
+
+// testStoreAt opens (and migrates) the database at dsn until the test ends.
+func testStoreAt(t testing.TB, dsn string) *sqlStore {
+	t.Helper()
+	s, err := openDB(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,3 +46,36 @@ func testStore(t testing.TB) *sqlStore {
 
 // testKeys sign the page tokens of servers in tests.
 var testKeys = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+
+// TestConcurrentMigrations opens one new database from several processes'
+// worth of connections at once, as replicas starting together do: every
+// open succeeds and the seed is applied once.
+func TestConcurrentMigrations(t *testing.T) {
+	dsn := testDSN(t)
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			s, err := openDB(context.Background(), dsn)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("openDB: %v", err)
+		}
+	}
+	s := testStoreAt(t, dsn)
+	var users, versions int
+	if err := s.db.QueryRow(`SELECT count(*) FROM users`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if users != 3 || versions != 2 {
+		t.Errorf("%d users and %d schema versions, want 3 and 2", users, versions)
+	}
+}
