@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/internal/httprule"
 	"github.com/duetrpc/duet/internal/openapi"
 	"google.golang.org/grpc/codes"
@@ -37,9 +38,18 @@ type OpenAPIOptions struct {
 // handler serves, built from the registered services' descriptors and
 // rules, so it cannot drift from what is served. Schemas follow
 // protojson's mapping with the handler's marshal options; errors are
-// application/problem+json.
+// application/problem+json, with Retry-After when they carry a RetryInfo.
+// It also says what the handler adds around the messages: the links
+// member of [WithLinks] and [WithSelfLinks] (a "links" array, or HAL's
+// "_links"), ETag and If-None-Match with 304 on unary GETs, the
+// Cache-Control of [WithCacheControl], the RFC 8288 Link header of List
+// methods, Location on 201 Created, and If-Match and If-None-Match on
+// writes.
 func (h *Handler) OpenAPI(o OpenAPIOptions) ([]byte, error) {
 	ops := make([]openapi.Operation, 0, len(h.routes))
+	// pagedBodies are the List responses whose bodies get next and first
+	// links (with hypermedia on).
+	pagedBodies := map[protoreflect.FullName]bool{}
 	// OpenAPI allows one set of parameter names per path template, so
 	// bindings like GET /v1/users/{id} and PATCH /v1/users/{user.id} share
 	// the first one's names.
@@ -57,6 +67,20 @@ func (h *Handler) OpenAPI(o OpenAPIOptions) ([]byte, error) {
 		case rt.m.emptyOut && rt.responseBody == nil:
 			op.Status = http.StatusNoContent
 		}
+		if rt.verb == http.MethodGet && rt.m.streaming == nil && op.Status != http.StatusNoContent {
+			// render: a strong ETag, If-None-Match, the method's
+			// Cache-Control, and next/first Link headers on List methods.
+			op.ETag = true
+			op.CacheControl = h.cfg.cacheControl[rt.m.fullName]
+			op.LinkHeader = rt.m.nextToken != nil && rt.responseBody == nil && !rt.m.httpBodyOut
+			if op.LinkHeader && h.cfg.hypermedia {
+				pagedBodies[rt.m.desc.Output().FullName()] = true
+			}
+		}
+		switch rt.verb {
+		case http.MethodPut, http.MethodPatch, http.MethodDelete:
+			op.Conditional = true // see conditional.go
+		}
 		op.Path, op.PathParams, op.Patterns = openAPIPath(rt)
 		key := anyParam.ReplaceAllString(op.Path, "{}")
 		if first, seen := canonical[key]; seen && first.Path != op.Path {
@@ -70,6 +94,22 @@ func (h *Handler) OpenAPI(o OpenAPIOptions) ([]byte, error) {
 	opt := openapi.Options{
 		Title: o.Title, Version: o.Version, Description: o.Description, Servers: o.Servers,
 		ProtoNames: h.cfg.marshal.UseProtoNames,
+		HAL:        h.cfg.linkStyle == hateoas.HAL,
+	}
+	if h.cfg.hypermedia {
+		member := "links"
+		if opt.HAL {
+			member = "_links"
+		}
+		// A message's JSON gets links when its plan has a self route or a
+		// LinkFunc (see decorate), or when it is a List response.
+		opt.Links = func(md protoreflect.MessageDescriptor) bool {
+			if md.Fields().ByJSONName(member) != nil || md.Fields().ByName(protoreflect.Name(member)) != nil {
+				return false // the message's own field of that name wins
+			}
+			p := h.plans[md.FullName()]
+			return p != nil && (p.self != nil || p.provider != nil) || pagedBodies[md.FullName()]
+		}
 	}
 	if o.Comments != nil {
 		opt.Comments = func(d protoreflect.Descriptor) string {

@@ -38,6 +38,18 @@ type Operation struct {
 	ResponseBody string
 	// Status is the success status code: 200, 201 or 204.
 	Status int
+	// ETag says the success response carries a strong ETag and that the
+	// operation answers If-None-Match with 304 Not Modified (unary GETs).
+	ETag bool
+	// CacheControl is the Cache-Control value of successful responses, or "".
+	CacheControl string
+	// LinkHeader says the success response may carry an RFC 8288 Link
+	// header with next and first page links (List methods).
+	LinkHeader bool
+	// Conditional says the operation takes If-Match and If-None-Match,
+	// evaluated against the ETag of the resource (a write; RFC 9110,
+	// section 13.1), and answers 412 when they fail.
+	Conditional bool
 }
 
 // SecurityScheme is an OpenAPI security scheme object, such as
@@ -57,13 +69,19 @@ type Options struct {
 	Security map[string]SecurityScheme
 	// Servers are base URLs.
 	Servers []string
+	// Links reports whether the JSON of a message gets a links member
+	// (rest.WithLinks, rest.WithSelfLinks); nil means none does.
+	Links func(protoreflect.MessageDescriptor) bool
+	// HAL says links are rendered as HAL's "_links" object rather than
+	// a "links" array.
+	HAL bool
 }
 
 const problemSchema = "Problem"
 
 // Build returns the OpenAPI 3.1 document, as JSON, for ops.
 func Build(ops []Operation, opt Options) ([]byte, error) {
-	s := &schemas{protoNames: opt.ProtoNames, comments: opt.Comments, defs: map[string]any{}}
+	s := &schemas{protoNames: opt.ProtoNames, comments: opt.Comments, defs: map[string]any{}, links: opt.Links, hal: opt.HAL}
 	if s.comments == nil {
 		s.comments = sourceComment
 	}
@@ -93,6 +111,13 @@ func Build(ops []Operation, opt Options) ([]byte, error) {
 		item[verb] = o
 	}
 	s.defs[problemSchema] = problem()
+	if s.usedLinks {
+		if opt.HAL {
+			s.defs[halLinksSchema], s.defs[halLinkSchema] = halLinks(), halLink()
+		} else {
+			s.defs[linkSchema] = link()
+		}
+	}
 
 	info := map[string]any{"title": opt.Title, "version": opt.Version}
 	if opt.Title == "" {
@@ -226,6 +251,24 @@ func (s *schemas) operation(op Operation) (map[string]any, error) {
 		}
 		params = append(params, s.queryParams(in, "", bound, 0)...)
 	}
+	if op.ETag {
+		params = append(params, map[string]any{
+			"name": "If-None-Match", "in": "header",
+			"description": "Entity tags of representations the client has (RFC 9110, section 13.1.2); when one matches, the answer is 304 Not Modified without a body.",
+			"schema":      map[string]any{"type": "string"},
+		})
+	}
+	if op.Conditional {
+		params = append(params, map[string]any{
+			"name": "If-Match", "in": "header",
+			"description": "Entity tags (from a GET of the same path) the resource must still have (RFC 9110, section 13.1.1); otherwise the write is not made and the answer is 412 with code FAILED_PRECONDITION.",
+			"schema":      map[string]any{"type": "string"},
+		}, map[string]any{
+			"name": "If-None-Match", "in": "header",
+			"description": "Entity tags, or *, the resource must not have (RFC 9110, section 13.1.2): with *, the write is made only if the resource does not exist; otherwise the answer is 412 with code FAILED_PRECONDITION.",
+			"schema":      map[string]any{"type": "string"},
+		})
+	}
 	if len(params) > 0 {
 		o["parameters"] = params
 	}
@@ -279,6 +322,14 @@ func (s *schemas) operation(op Operation) (map[string]any, error) {
 		desc = "No Content"
 	}
 	resp["description"] = desc
+	if h := successHeaders(op); len(h) > 0 {
+		if loc, ok := resp["headers"].(map[string]any); ok {
+			for k, v := range loc {
+				h[k] = v
+			}
+		}
+		resp["headers"] = h
+	}
 	switch {
 	case status == 204:
 	case isHTTPBody(out) && op.ResponseBody == "":
@@ -293,10 +344,21 @@ func (s *schemas) operation(op Operation) (map[string]any, error) {
 	}
 	problemResp := map[string]any{
 		"description": "An RFC 9457 problem; its `code` member names the gRPC status code.",
+		"headers": map[string]any{"Retry-After": map[string]any{
+			"description": "Seconds to wait before trying again (RFC 9110, section 10.2.3): sent when the error carries a google.rpc.RetryInfo detail, whose delay is also the problem's `retry_delay`, and when the server sheds load (503).",
+			"schema":      map[string]any{"type": "integer", "minimum": 0},
+		}},
 		"content": map[string]any{"application/problem+json": map[string]any{
 			"schema": ref(problemSchema)}},
 	}
-	o["responses"] = map[string]any{strconv.Itoa(status): resp, "default": problemResp}
+	responses := map[string]any{strconv.Itoa(status): resp, "default": problemResp}
+	if op.ETag {
+		responses["304"] = map[string]any{
+			"description": "Not Modified: the representation's entity tag matches If-None-Match; there is no body.",
+			"headers":     successHeaders(op),
+		}
+	}
+	o["responses"] = responses
 	if md.IsStreamingClient() || md.IsStreamingServer() {
 		kind := "server-streaming"
 		switch {
@@ -308,6 +370,32 @@ func (s *schemas) operation(op Operation) (map[string]any, error) {
 		o["x-duet-streaming"] = kind
 	}
 	return o, nil
+}
+
+// successHeaders are the headers of op's success response besides
+// Location: ETag, Cache-Control and Link, as the transcoder sends them.
+func successHeaders(op Operation) map[string]any {
+	h := map[string]any{}
+	str := map[string]any{"type": "string"}
+	if op.ETag {
+		h["ETag"] = map[string]any{
+			"description": "A strong entity tag of the response body (RFC 9110, section 8.8.3), for If-None-Match.",
+			"schema":      str,
+		}
+	}
+	if op.CacheControl != "" {
+		h["Cache-Control"] = map[string]any{
+			"description": "How long and by whom the response may be cached (RFC 9111, section 5.2).",
+			"schema":      map[string]any{"type": "string", "enum": []any{op.CacheControl}},
+		}
+	}
+	if op.LinkHeader {
+		h["Link"] = map[string]any{
+			"description": "RFC 8288 links to other pages of the list: rel=\"next\" (absent on the last page) and rel=\"first\".",
+			"schema":      str,
+		}
+	}
+	return h
 }
 
 // maxQueryDepth bounds how deep nested messages are flattened into
@@ -385,7 +473,89 @@ func problem() map[string]any {
 			"detail":   str,
 			"instance": map[string]any{"type": "string", "format": "uri-reference"},
 			"code":     map[string]any{"type": "string", "description": "The gRPC status code name, such as NOT_FOUND."},
+			"reason":   map[string]any{"type": "string", "description": "google.rpc.ErrorInfo's reason; the type is then https://{domain}/errors/{reason}."},
+			"domain":   map[string]any{"type": "string", "description": "google.rpc.ErrorInfo's domain."},
+			"metadata": map[string]any{"type": "object", "additionalProperties": str, "description": "google.rpc.ErrorInfo's metadata."},
+			"errors": map[string]any{"type": "array", "description": "google.rpc.BadRequest's field violations.", "items": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"field": str, "code": str, "message": str,
+					"localized_message": map[string]any{"type": "object", "properties": map[string]any{"locale": str, "message": str}},
+				},
+			}},
+			"retry_delay":          map[string]any{"type": "string", "description": "google.rpc.RetryInfo's delay, such as \"1.500s\"; the Retry-After header has it in whole seconds."},
+			"request_id":           map[string]any{"type": "string", "description": "google.rpc.RequestInfo's request_id."},
+			"serving_data":         map[string]any{"type": "string", "description": "google.rpc.RequestInfo's serving_data."},
+			"debug_info":           jsonDetail("google.rpc.DebugInfo, only when the server runs with debug errors."),
+			"quota_failure":        jsonDetail("google.rpc.QuotaFailure, with proto field names."),
+			"precondition_failure": jsonDetail("google.rpc.PreconditionFailure, with proto field names."),
+			"resource_info":        jsonDetail("google.rpc.ResourceInfo, with proto field names."),
+			"help":                 jsonDetail("google.rpc.Help, with proto field names."),
+			"localized_message":    jsonDetail("google.rpc.LocalizedMessage, with proto field names."),
+			"details": map[string]any{"type": "array", "description": "Any other error detail, as its type URL and base64 protobuf bytes.", "items": map[string]any{
+				"type": "object", "properties": map[string]any{"@type": str, "value": map[string]any{"type": "string", "contentEncoding": "base64"}},
+			}},
+			"grpc_message": map[string]any{"type": "string", "description": "The status message, when detail holds a localized message instead."},
 		},
+		// RFC 9457 lets a problem carry extension members of the API's own
+		// (section 3.2); the ones above are those duet writes.
 		"additionalProperties": true,
+	}
+}
+
+// jsonDetail is the schema of an error detail written as its JSON: one
+// object, or an array when a status carries several of a kind.
+func jsonDetail(desc string) map[string]any {
+	return map[string]any{"description": desc, "anyOf": []any{
+		map[string]any{"type": "object"},
+		map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+	}}
+}
+
+const (
+	linkSchema     = "Link"
+	halLinksSchema = "HALLinks"
+	halLinkSchema  = "HALLink"
+)
+
+// link is the schema of one member of a "links" array (hateoas.Array).
+func link() map[string]any {
+	str := map[string]any{"type": "string"}
+	return map[string]any{
+		"type":        "object",
+		"description": "A hypermedia link: its relation (RFC 8288's registered names such as self and next, or the API's own), its target and the HTTP method that follows it.",
+		"required":    []any{"rel", "href"},
+		"properties": map[string]any{
+			"rel": str, "href": str, "method": str, "title": str, "type": str,
+			"templated": map[string]any{"type": "boolean", "description": "href is an RFC 6570 URI template: a field it needs was unset."},
+		},
+		"additionalProperties": false,
+	}
+}
+
+// halLinks is the schema of HAL's "_links" object (draft-kelly-json-hal):
+// a link, or an array of links, per relation.
+func halLinks() map[string]any {
+	return map[string]any{
+		"type":        "object",
+		"description": "HAL links (draft-kelly-json-hal), by relation: one link, or an array when a relation repeats.",
+		"additionalProperties": map[string]any{"anyOf": []any{
+			ref(halLinkSchema),
+			map[string]any{"type": "array", "items": ref(halLinkSchema)},
+		}},
+	}
+}
+
+func halLink() map[string]any {
+	str := map[string]any{"type": "string"}
+	return map[string]any{
+		"type":     "object",
+		"required": []any{"href"},
+		"properties": map[string]any{
+			"href": str, "title": str, "type": str,
+			"templated": map[string]any{"type": "boolean"},
+			"method":    map[string]any{"type": "string", "description": "Not in HAL: the HTTP method of an action; HAL clients ignore it."},
+		},
+		"additionalProperties": false,
 	}
 }

@@ -13,6 +13,11 @@ type schemas struct {
 	protoNames bool
 	comments   func(protoreflect.Descriptor) string
 	defs       map[string]any
+	// links and hal say which messages get a links member, and its form;
+	// usedLinks records that one did, so the link schemas are defined.
+	links     func(protoreflect.MessageDescriptor) bool
+	hal       bool
+	usedLinks bool
 }
 
 func ref(name string) map[string]any {
@@ -93,6 +98,15 @@ func (s *schemas) object(md protoreflect.MessageDescriptor) map[string]any {
 			fs = withDoc(fs, c, isDeprecated(fd))
 		}
 		props[s.jsonName(fd)] = fs
+	}
+	if s.links != nil && s.links(md) {
+		s.usedLinks = true
+		if s.hal {
+			props["_links"] = ref(halLinksSchema)
+		} else {
+			props["links"] = map[string]any{"type": "array", "items": ref(linkSchema),
+				"description": "Hypermedia links, added by the REST transcoder; not a field of the message."}
+		}
 	}
 	obj := map[string]any{"type": "object", "properties": props}
 	if c := s.comment(md); c != "" {
