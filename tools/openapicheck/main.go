@@ -12,6 +12,12 @@
 //
 // An exchanges file holds one JSON object a line, as written by duet's
 // example tests when DUET_EXCHANGES is set (see internal/exchange).
+//
+// Exchanges are checked strictly: every object schema that declares its
+// properties and says nothing of others gets "additionalProperties": false
+// first, so a member the server sends and the document does not describe
+// fails the check. Schemas that allow other members on purpose say so
+// (a Problem's RFC 9457 extension members, google.protobuf.Struct, maps).
 package main
 
 import (
@@ -72,6 +78,12 @@ func main() {
 				failed = true
 				continue
 			}
+			v, err := loadStrict(path)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+				failed = true
+				continue
+			}
 			n, bad, err := checkExchanges(v, sv, *exchanges)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", *exchanges, err)
@@ -97,6 +109,62 @@ func load(path string) (validator.Validator, error) {
 	return build(b)
 }
 
+// loadStrict loads the document with [strict] applied.
+func loadStrict(path string) (validator.Validator, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if b, err = strict(b); err != nil {
+		return nil, err
+	}
+	return build(b)
+}
+
+// strict adds "additionalProperties": false to every object schema of the
+// document that lists properties and does not mention additional ones.
+func strict(doc []byte) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return nil, err
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			_, props := v["properties"].(map[string]any)
+			_, additional := v["additionalProperties"]
+			_, unevaluated := v["unevaluatedProperties"]
+			if props && !additional && !unevaluated && isObject(v["type"]) {
+				v["additionalProperties"] = false
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return json.Marshal(v)
+}
+
+func isObject(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		for _, e := range t {
+			if e == "object" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // loadSplitVerbs loads the document with every custom verb moved into a
 // segment of its own ("/v1/users/{id}:deactivate" becomes
 // "/v1/users/{id}/:deactivate"). libopenapi-validator matches parameters
@@ -106,6 +174,9 @@ func load(path string) (validator.Validator, error) {
 func loadSplitVerbs(path string) (validator.Validator, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
+		return nil, err
+	}
+	if b, err = strict(b); err != nil {
 		return nil, err
 	}
 	return build(verbSuffix.ReplaceAll(b, []byte(`}/:$1"`)))
