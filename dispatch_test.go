@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,5 +181,28 @@ func TestShutdownDrainsNativeCalls(t *testing.T) {
 	}
 	if err := <-served; err != http.ErrServerClosed {
 		t.Errorf("Serve = %v", err)
+	}
+}
+
+// TestGarbageConnection: bytes that are neither HTTP/1 nor HTTP/2 get
+// net/http's 400 and a closed connection; the port keeps serving.
+func TestGarbageConnection(t *testing.T) {
+	f := start(t)
+	c, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("\x00\x01\x02\xffgarbage\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("not closed: %v (read %q)", err, b)
+	}
+	if !strings.HasPrefix(string(b), "HTTP/1.1 400 ") {
+		t.Errorf("answered %q", b)
+	}
+	if _, err := grpcClient(t, f.addr).GetKitchen(context.Background(), &testpb.GetKitchenRequest{Id: "1"}); err != nil {
+		t.Errorf("the port after garbage: %v", err)
 	}
 }
