@@ -128,13 +128,15 @@ func escape(s string) string { return strings.ReplaceAll(url.PathEscape(s), ":",
 // fieldString is the path form of the scalar at a dotted path of msg, the
 // inverse of the rest package's parsing; false when unset.
 func fieldString(m protoreflect.Message, path string) (string, bool) {
-	parts := strings.Split(path, ".")
-	for i, p := range parts {
-		fd := m.Descriptor().Fields().ByName(protoreflect.Name(p))
+	// strings.Cut rather than Split: no allocation per call.
+	for rest := path; ; {
+		name, more, nested := strings.Cut(rest, ".")
+		rest = more
+		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
 		if fd == nil || fd.IsList() || fd.IsMap() {
 			return "", false
 		}
-		if i < len(parts)-1 {
+		if nested {
 			if fd.Message() == nil || !m.Has(fd) {
 				return "", false
 			}
@@ -160,5 +162,4 @@ func fieldString(m protoreflect.Message, path string) (string, bool) {
 		}
 		return v.String(), true
 	}
-	return "", false
 }

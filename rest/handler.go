@@ -69,10 +69,9 @@ type method struct {
 	httpBodyOut bool
 	httpBodyIn  bool
 	create      bool
-	getRoute    *route // the service's Get route for Location, or nil
-	// locFields are, per variable of getRoute, the response fields that
-	// fill it.
-	locFields map[string][]protoreflect.FieldDescriptor
+	// locRoute is the service's Get route, which a created resource's
+	// Location points to; nil when there is none.
+	locRoute *hateoas.Route
 	// nextToken is the response's next_page_token when the method is an
 	// AIP-158 List method, found once here rather than per request.
 	nextToken protoreflect.FieldDescriptor
@@ -168,17 +167,21 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 			if r.m.desc.Parent() != m.desc.Parent() || string(r.m.desc.Name()) != get || r.verb != http.MethodGet {
 				continue
 			}
-			fields := map[string][]protoreflect.FieldDescriptor{}
+			ok := true
 			for _, v := range r.tmpl.Vars {
 				fds, err := fieldPath(m.desc.Output(), v.Path)
 				if err != nil || fds[len(fds)-1].Kind() == protoreflect.MessageKind {
-					fields = nil
+					ok = false
 					break
 				}
-				fields[v.Path] = fds
 			}
-			if fields != nil {
-				m.getRoute, m.locFields = r, fields
+			if !ok {
+				continue
+			}
+			// The same reverse routing as the self link: one
+			// implementation, so Location and self always agree.
+			if loc, err := hateoas.NewRoute(http.MethodGet, r.tmpl.String()); err == nil {
+				m.locRoute = loc
 				break
 			}
 		}

@@ -520,38 +520,14 @@ func (h *Handler) marshalField(msg protoreflect.Message, fd protoreflect.FieldDe
 // location expands the resource's Get route with the created resource's
 // fields, so a 201 points where the resource can be read.
 func (m *method) location(resp proto.Message) string {
-	if m.getRoute == nil {
+	if m.locRoute == nil {
 		return ""
 	}
-	msg := resp.ProtoReflect()
-	path, err := m.getRoute.tmpl.Expand(func(p string) (string, bool) {
-		fds := m.locFields[p]
-		v := msg
-		for _, fd := range fds[:len(fds)-1] {
-			v = v.Get(fd).Message()
-		}
-		fd := fds[len(fds)-1]
-		return formatValue(fd, v.Get(fd))
-	})
-	if err != nil {
-		return ""
+	l := m.locRoute.Link("", resp)
+	if l.Templated {
+		return "" // a field the path needs is unset: no address to give
 	}
-	return path
-}
-
-// formatValue is the path form of a scalar, the inverse of parseValue.
-func formatValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) (string, bool) {
-	switch fd.Kind() {
-	case protoreflect.EnumKind:
-		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-			return string(ev.Name()), true
-		}
-		return itoa(int64(v.Enum())), true
-	case protoreflect.BytesKind:
-		return base64.URLEncoding.EncodeToString(v.Bytes()), true
-	}
-	s := v.String()
-	return s, s != ""
+	return l.Href
 }
 
 // writeError writes err as a problem (or, with WithStatusErrors, as
