@@ -2,6 +2,7 @@ package duet
 
 import (
 	"crypto/tls"
+	"net/http"
 	"time"
 
 	"github.com/duetrpc/duet/grpcx"
@@ -18,17 +19,29 @@ type optionFunc func(*Server)
 
 func (f optionFunc) apply(s *Server) { f(s) }
 
-// WithInterceptors sets the one interceptor chain that gRPC, gRPC-Web and
-// REST calls all run, outermost first. Without it the chain is
-// grpcx.Server{}: panic recovery and error mapping with redaction.
+// WithInterceptors adds interceptors that gRPC, gRPC-Web and REST calls
+// all run, after (inside) the default chain, in order, the first
+// outermost. The default chain (see [WithChain]) stays: panic recovery,
+// error mapping with redaction and reporting, deadlines.
 func WithInterceptors(unary []grpc.UnaryServerInterceptor, stream []grpc.StreamServerInterceptor) Option {
-	return optionFunc(func(s *Server) { s.unary, s.stream = unary, stream })
+	return optionFunc(func(s *Server) {
+		s.addUnary = append(s.addUnary, unary...)
+		s.addStream = append(s.addStream, stream...)
+	})
 }
 
-// WithChain sets the interceptor chain from a grpcx.Server: deadlines,
-// error mapping and recovery with your report hook.
+// WithChain replaces the default chain, grpcx.Server{}, with c: your
+// deadlines, report hook or debug setting. Interceptors given with
+// [WithInterceptors] still run inside it.
 func WithChain(c grpcx.Server) Option {
-	return optionFunc(func(s *Server) { s.unary, s.stream = c.UnaryInterceptors(), c.StreamInterceptors() })
+	return optionFunc(func(s *Server) { s.chain = c })
+}
+
+// WithDebugErrors puts internal error messages and DebugInfo details on
+// the wire, on every protocol: the chain's and REST's one switch. Never in
+// production.
+func WithDebugErrors() Option {
+	return optionFunc(func(s *Server) { s.debug = true })
 }
 
 // WithGRPCOptions passes options to the grpc.Server, such as
@@ -104,4 +117,14 @@ func WithStatsHandler(h stats.Handler) Option {
 // metadata as gRPC defines it, which grpc-go passes on whole.
 func WithIncomingHeaders(names ...string) Option {
 	return optionFunc(func(s *Server) { s.incoming = append(s.incoming, names...) })
+}
+
+// WithHTTPServer lets configure adjust the http.Server that serves the one
+// port before it starts: IdleTimeout (default [DefaultIdleTimeout]),
+// MaxHeaderBytes (default [DefaultMaxHeaderBytes]), WriteTimeout,
+// ErrorLog, ConnState and the like. ReadHeaderTimeout may only be
+// shortened. Handler, BaseContext, ConnContext and Protocols are the
+// server's own: changes to them are undone.
+func WithHTTPServer(configure func(*http.Server)) Option {
+	return optionFunc(func(s *Server) { s.httpHook = configure })
 }

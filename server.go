@@ -50,7 +50,13 @@ type Server struct {
 	baseCtx  context.Context
 	hardStop context.CancelFunc
 	started  bool
-	closed   bool
+	httpHook func(*http.Server)
+	// The interceptor chain: chain's, then addUnary and addStream.
+	chain     grpcx.Server
+	addUnary  []grpc.UnaryServerInterceptor
+	addStream []grpc.StreamServerInterceptor
+	debug     bool
+	closed    bool
 }
 
 // NewServer returns a Server with no services.
@@ -61,11 +67,12 @@ func NewServer(opts ...Option) *Server {
 		bodyTimeout:  DefaultBodyTimeout,
 		writeTimeout: DefaultWriteTimeout,
 	}
-	def := grpcx.Server{}
-	s.unary, s.stream = def.UnaryInterceptors(), def.StreamInterceptors()
 	for _, o := range opts {
 		o.apply(s)
 	}
+	s.chain.Debug = s.chain.Debug || s.debug
+	s.unary = append(s.chain.UnaryInterceptors(), s.addUnary...)
+	s.stream = append(s.chain.StreamInterceptors(), s.addStream...)
 	// Outermost on every protocol: calls still running when a shutdown's
 	// grace ends get UNAVAILABLE (shutdown.go).
 	s.calls = newCalls()
@@ -84,6 +91,9 @@ func NewServer(opts ...Option) *Server {
 		rest.WithBodyTimeout(s.bodyTimeout),
 		rest.WithWriteTimeout(s.writeTimeout),
 		rest.WithIncomingHeaders(s.incoming...),
+	}
+	if s.chain.Debug {
+		ropts = append(ropts, rest.WithDebugErrors())
 	}
 	for _, h := range s.stats {
 		gopts = append(gopts, grpc.StatsHandler(h))
@@ -117,6 +127,13 @@ func NewServer(opts ...Option) *Server {
 // panics when the service's HTTP rules are invalid or conflict (see
 // rest.Handler.RegisterService).
 func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		// The route tables are read without locks while serving.
+		panic("duet: RegisterService(" + desc.ServiceName + ") after Serve: register every service before serving")
+	}
 	s.grpc.RegisterService(desc, impl)
 	s.rest.RegisterService(desc, impl)
 	s.web.register(desc, impl)
@@ -185,6 +202,7 @@ func (s *Server) Serve(lis net.Listener) error {
 	// With TLS too: the dispatcher terminates TLS and hands HTTP/2
 	// connections over as replayed plaintext.
 	hs.Protocols.SetUnencryptedHTTP2(true)
+	s.configureHTTP(hs)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -207,6 +225,34 @@ func (s *Server) Serve(lis net.Listener) error {
 	d.wg.Wait()
 	<-native
 	return err
+}
+
+// Defaults of the http.Server that serves the one port, which
+// [WithHTTPServer] may change.
+const (
+	// DefaultIdleTimeout closes a keep-alive connection idle this long.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxHeaderBytes bounds a request's header block (net/http's
+	// own default is 1 MiB).
+	DefaultMaxHeaderBytes = 256 << 10
+)
+
+// configureHTTP sets the defaults and applies the WithHTTPServer hook,
+// keeping what the one port depends on.
+func (s *Server) configureHTTP(hs *http.Server) {
+	hs.IdleTimeout = DefaultIdleTimeout
+	hs.MaxHeaderBytes = DefaultMaxHeaderBytes
+	if s.httpHook == nil {
+		return
+	}
+	handler, base, conn, protos, rht := hs.Handler, hs.BaseContext, hs.ConnContext, hs.Protocols, hs.ReadHeaderTimeout
+	s.httpHook(hs)
+	hs.Handler, hs.BaseContext, hs.ConnContext, hs.Protocols = handler, base, conn, protos
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > rht {
+		// The dispatcher classifies each connection within this time; a
+		// longer one would let a silent connection hold a goroutine.
+		hs.ReadHeaderTimeout = rht
+	}
 }
 
 // ServeGRPC serves native gRPC only on lis, through grpc-go's own

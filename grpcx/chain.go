@@ -7,8 +7,8 @@ import (
 )
 
 // Server is the recommended server chain: panic recovery outermost, then
-// error mapping, then deadlines. Its zero value recovers, maps and redacts
-// errors, and leaves deadlines as clients send them.
+// error mapping, then deadlines. Its zero value recovers, maps, redacts and
+// logs errors (through log/slog), and leaves deadlines as clients send them.
 //
 // The same chain serves every transport: pass [Server.Options] to
 // grpc.NewServer, and [Server.UnaryInterceptors] and
@@ -16,7 +16,8 @@ import (
 // (duet.Server does both for you).
 type Server struct {
 	Deadlines Deadlines
-	// Report receives panics and the errors kept from clients.
+	// Report receives panics and the errors kept from clients (INTERNAL,
+	// UNKNOWN and DATA_LOSS). Nil is [Log], through log/slog.
 	Report Reporter
 	// Debug sends internal error messages to clients. Never in production.
 	Debug bool

@@ -34,9 +34,9 @@ func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 const internalMessage = "internal error"
 
 // Errors maps whatever handlers return to a proper status. Its zero value
-// reports nowhere and redacts internal messages.
+// reports through [Log] and redacts internal messages.
 type Errors struct {
-	// Report receives the errors kept from the client. Nil drops them.
+	// Report receives the errors kept from the client. Nil is [Log].
 	Report Reporter
 	// Debug sends internal messages and DebugInfo details to clients.
 	// Never set it in production.
@@ -86,7 +86,9 @@ func (e Errors) toStatus(ctx context.Context, method string, err error) error {
 func (e Errors) report(ctx context.Context, method string, err error) {
 	if e.Report != nil {
 		e.Report(ctx, method, err)
+		return
 	}
+	Log(ctx, method, err)
 }
 
 const debugInfoType = "type.googleapis.com/google.rpc.DebugInfo"
@@ -134,14 +136,17 @@ func (e Errors) StreamServerInterceptor() grpc.StreamServerInterceptor {
 // the panic on the wire; the value and stack go to Report. The server keeps
 // serving.
 type Recover struct {
-	// Report receives a *PanicError for every recovered panic.
+	// Report receives a *PanicError for every recovered panic. Nil is
+	// [Log].
 	Report Reporter
 }
 
 func (rc Recover) recovered(ctx context.Context, method string, v any) error {
-	if rc.Report != nil {
-		rc.Report(ctx, method, &PanicError{Value: v, Stack: debug.Stack()})
+	report := rc.Report
+	if report == nil {
+		report = Log
 	}
+	report(ctx, method, &PanicError{Value: v, Stack: debug.Stack()})
 	return status.Error(codes.Internal, internalMessage)
 }
 
