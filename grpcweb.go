@@ -200,6 +200,10 @@ func (s *webStream) RecvMsg(m proto.Message) error {
 	return s.codec.readMessage(payload, m)
 }
 
+// GRPCMetadata says that gRPC-Web's metadata are its request headers, all
+// of them, as gRPC's are (PROTOCOL-WEB.md: the same as gRPC's).
+func (s *webStream) GRPCMetadata() bool { return true }
+
 // SendHeader writes the HTTP response headers with the header metadata.
 func (s *webStream) SendHeader(md metadata.MD) error {
 	s.resp.mu.Lock()

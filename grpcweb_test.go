@@ -157,9 +157,9 @@ func TestGRPCWebRequests(t *testing.T) {
 	}
 }
 
-// TestGRPCWebContext: handlers and interceptors see the request's admitted
-// headers as metadata (binary values decoded), nothing else (Cookie
-// included), and its grpc-timeout as the context deadline.
+// TestGRPCWebContext: handlers and interceptors see the request's headers
+// as metadata, as on gRPC (binary values decoded), except the protocol's
+// own and Cookie, and its grpc-timeout as the context deadline.
 func TestGRPCWebContext(t *testing.T) {
 	var mu sync.Mutex
 	var gotMD metadata.MD
@@ -177,7 +177,7 @@ func TestGRPCWebContext(t *testing.T) {
 	hdr := http.Header{
 		"Grpc-Timeout": {"30S"},
 		"Cookie":       {"session=1"},
-		"X-Other":      {"no"},
+		"X-Other":      {"yes"},
 		"X-Tenant":     {"acme"},
 		"X-Trace-Bin":  {base64.StdEncoding.EncodeToString([]byte{0, 1, 2})},
 	}
@@ -193,7 +193,11 @@ func TestGRPCWebContext(t *testing.T) {
 	if diff := cmp.Diff([]string{"\x00\x01\x02"}, gotMD.Get("x-trace-bin")); diff != "" {
 		t.Errorf("x-trace-bin (-want +got):\n%s", diff)
 	}
-	if len(gotMD.Get("grpc-timeout")) != 0 || len(gotMD.Get("content-type")) != 0 || len(gotMD.Get("cookie")) != 0 || len(gotMD.Get("x-other")) != 0 {
+	// Every other header is metadata, as on gRPC (PROTOCOL-WEB.md).
+	if diff := cmp.Diff([]string{"yes"}, gotMD.Get("x-other")); diff != "" {
+		t.Errorf("x-other (-want +got):\n%s", diff)
+	}
+	if len(gotMD.Get("grpc-timeout")) != 0 || len(gotMD.Get("content-type")) != 0 || len(gotMD.Get("cookie")) != 0 {
 		t.Errorf("transport headers leaked into metadata: %v", gotMD)
 	}
 	if gotDeadline <= 0 || gotDeadline > 30*time.Second {

@@ -110,11 +110,13 @@ func WithStatsHandler(h stats.Handler) Option {
 }
 
 // WithIncomingHeaders names request headers that become incoming
-// metadata on REST and gRPC-Web, besides those always admitted:
-// Authorization, the W3C trace context (Traceparent, Tracestate, Baggage)
-// and Grpc-Metadata-NAME (as NAME). Cookie only if named here. A name
-// ending in "*" admits every header it prefixes. Native gRPC clients send
-// metadata as gRPC defines it, which grpc-go passes on whole.
+// metadata on REST, besides those always admitted: Authorization, the W3C
+// trace context (Traceparent, Tracestate, Baggage) and Grpc-Metadata-NAME
+// (as NAME). Cookie only if named here (on gRPC-Web too). A name ending in
+// "*" admits every header it prefixes. Native gRPC clients send metadata
+// as gRPC defines it, which grpc-go passes on whole, and so do gRPC-Web
+// clients, whose metadata are their request headers: every one but the
+// protocol's own and those a browser adds is metadata there.
 func WithIncomingHeaders(names ...string) Option {
 	return optionFunc(func(s *Server) { s.incoming = append(s.incoming, names...) })
 }

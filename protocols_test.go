@@ -104,7 +104,8 @@ func webRequest(t *testing.T, base string, hdr http.Header) *http.Request {
 // TestMetadataSameOnEveryProtocol: the same headers sent over gRPC,
 // gRPC-Web and REST reach the handler as the same incoming metadata, by
 // the one allow-list (native gRPC sends its metadata as gRPC defines it;
-// the rows send only what a gRPC client would).
+// the rows send only what a gRPC client would); gRPC-Web, whose metadata
+// are its headers as gRPC's are, also gets headers outside the list.
 func TestMetadataSameOnEveryProtocol(t *testing.T) {
 	sp := &spy{}
 	f := start(t, duet.WithInterceptors([]grpc.UnaryServerInterceptor{sp.intercept}, nil), duet.WithIncomingHeaders("X-Tenant"))
@@ -139,22 +140,29 @@ func TestMetadataSameOnEveryProtocol(t *testing.T) {
 		})
 	}
 
-	// Over HTTP, headers outside the list stay out, and Grpc-Metadata-*
-	// carries any key, binary ones base64-encoded.
+	// Over HTTP, Grpc-Metadata-* carries any key, binary ones
+	// base64-encoded, and Cookie stays out. Headers outside the list stay
+	// out of REST calls; gRPC-Web's metadata are its headers, all of them,
+	// as gRPC's are (PROTOCOL-WEB.md), so there they are metadata.
 	for _, tt := range []struct {
-		name string
-		hdr  http.Header
-		want metadata.MD
+		name          string
+		hdr           http.Header
+		want, wantWeb metadata.MD
 	}{
-		{"cookie and unnamed headers stay out", http.Header{"Cookie": {"s=1"}, "X-User": {"u"}}, metadata.MD{}},
-		{"Grpc-Metadata- carries any key", http.Header{"Grpc-Metadata-X-User": {"u"}}, metadata.Pairs("x-user", "u")},
-		{"binary values are decoded", http.Header{"Grpc-Metadata-K-Bin": {"AAEC"}}, metadata.Pairs("k-bin", "\x00\x01\x02")},
+		{"cookie stays out", http.Header{"Cookie": {"s=1"}}, metadata.MD{}, metadata.MD{}},
+		{"unnamed headers: gRPC-Web metadata, not REST's", http.Header{"X-User": {"u"}}, metadata.MD{}, metadata.Pairs("x-user", "u")},
+		{"Grpc-Metadata- carries any key", http.Header{"Grpc-Metadata-X-User": {"u"}}, metadata.Pairs("x-user", "u"), metadata.Pairs("x-user", "u")},
+		{"binary values are decoded", http.Header{"Grpc-Metadata-K-Bin": {"AAEC"}}, metadata.Pairs("k-bin", "\x00\x01\x02"), metadata.Pairs("k-bin", "\x00\x01\x02")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, proto := range []string{"grpc-web", "rest"} {
 				calls[proto](tt.hdr)
 				got := filterMD(sp.take().md, append(keys, "cookie", "grpc-metadata-x-user"))
-				if diff := cmp.Diff(tt.want, got); diff != "" {
+				want := tt.want
+				if proto == "grpc-web" {
+					want = tt.wantWeb
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s: metadata (-want +got):\n%s", proto, diff)
 				}
 			}

@@ -169,3 +169,48 @@ func (h *Headers) key(lower string) (string, bool) {
 func decodeBinary(v string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(v, "="))
 }
+
+// notGRPCMetadata are request headers of gRPC and gRPC-Web themselves, and
+// those a browser adds to every fetch, which describe the request, not the
+// call: [Headers.IncomingGRPC] never admits them.
+var notGRPCMetadata = map[string]bool{
+	"content-type": true, "grpc-timeout": true, "grpc-encoding": true, "grpc-accept-encoding": true,
+	"x-grpc-web": true, "x-user-agent": true, "accept": true, "accept-encoding": true,
+	"accept-language": true, "origin": true, "referer": true, "pragma": true, "cache-control": true,
+	"sec-fetch-mode": true, "sec-fetch-site": true, "sec-fetch-dest": true, "cookie": true,
+}
+
+// IncomingGRPC returns the metadata of a protocol whose metadata are its
+// request headers, as gRPC's are: gRPC-Web (grpc/grpc doc/PROTOCOL-WEB.md).
+// Every header is admitted, as grpc-go admits them, except the hop-by-hop
+// and framing ones, the protocol's own and the ones browsers add to every
+// request; Cookie only when named, as everywhere. Grpc-Metadata-NAME is
+// NAME, as on REST. Values of "-bin" keys are decoded.
+func (h *Headers) IncomingGRPC(hdr http.Header) metadata.MD {
+	if h == nil || h.names == nil {
+		h = defaultPolicy
+	}
+	var md metadata.MD
+	for k, vs := range hdr {
+		key := strings.ToLower(k)
+		if neverMetadata[key] || (notGRPCMetadata[key] && !h.names[key]) {
+			continue
+		}
+		if k, ok := strings.CutPrefix(key, metadataPrefix); ok && k != "" {
+			key = k // the convention works here too
+		}
+		if md == nil {
+			md = metadata.MD{}
+		}
+		if strings.HasSuffix(key, "-bin") {
+			for _, v := range vs {
+				if b, err := decodeBinary(v); err == nil {
+					md[key] = append(md[key], string(b))
+				}
+			}
+			continue
+		}
+		md[key] = append(md[key], vs...)
+	}
+	return md
+}

@@ -79,7 +79,12 @@ func (inv *Invoker) Serve(s *Stream, r *http.Request, m *Method, t Transport) {
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	md := inv.headers.Incoming(r.Header)
+	var md metadata.MD
+	if g, ok := t.(grpcMetadata); ok && g.GRPCMetadata() {
+		md = inv.headers.IncomingGRPC(r.Header)
+	} else {
+		md = inv.headers.Incoming(r.Header)
+	}
 	if md != nil {
 		ctx = metadata.NewIncomingContext(ctx, md)
 	}

@@ -27,3 +27,9 @@ type Transport interface {
 	// trailer is the trailer metadata the handler set.
 	Finish(err error, trailer metadata.MD)
 }
+
+// grpcMetadata is implemented by a Transport whose protocol carries
+// metadata as plain request headers, as gRPC does (gRPC-Web): its calls get
+// every header as metadata ([Headers.IncomingGRPC]), not the allow-list
+// REST gets, so that they see what the same call over gRPC would.
+type grpcMetadata interface{ GRPCMetadata() bool }
