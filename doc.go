@@ -1,5 +1,5 @@
-// Package duet serves one grpc-go service implementation as gRPC, gRPC-Web
-// and REST/JSON at once, on one port or two.
+// Package duet serves one grpc-go service implementation as gRPC, gRPC-Web,
+// Connect and REST/JSON at once, on one port or two.
 //
 // A team writes one protobuf service definition, annotates its methods with
 // google.api.http rules, and implements the interface that protoc-gen-go-grpc
@@ -47,6 +47,40 @@
 // then accepts too). Protocol violations get the codes of gRPC's
 // status-code and compression documents. The Connect conformance suite
 // holds it in conformance/.
+//
+// The Connect protocol (connectrpc.com/docs/protocol) is served here too,
+// through the same call layer (interceptors, stats handlers, metadata
+// allow-list, deadlines): unary methods as POST of application/proto or
+// application/json, methods with idempotency_level = NO_SIDE_EFFECTS also
+// as GET (message, encoding, base64, compression and connect query
+// parameters; cacheable), and every kind of method as a stream of
+// application/connect+proto or +json envelopes ending with the
+// end-of-stream message, full duplex over HTTP/2 and half duplex over
+// HTTP/1.1. Connect-Timeout-Ms is the deadline; Content-Encoding and
+// Accept-Encoding (Connect-Content-Encoding and Connect-Accept-Encoding on
+// streams) use grpc-go's encoding registry, and unary responses of 1 KiB
+// or more are compressed when the client accepts it. Unary errors are the
+// spec's JSON body with its HTTP status (not_found is 404, ...), trailers
+// travel as Trailer- headers. Connect-Protocol-Version is optional ("1"
+// when present), as the spec allows.
+//
+// # One port, four protocols
+//
+// Each request goes to exactly one protocol, decided from its headers
+// before its body is read:
+//
+//  1. Content-Type application/grpc-web*: gRPC-Web.
+//  2. Connect: a Connect-Protocol-Version header or a Content-Type of
+//     application/connect+*, whatever the path; a POST of
+//     application/proto, or a GET with the connect=v1 or message query
+//     parameter, to a registered method's path (/package.Service/Method).
+//  3. HTTP/2 with Content-Type application/grpc*: native gRPC.
+//  4. Everything else: health probes, handlers added with Handle, REST.
+//
+// So a POST of application/json to /package.Service/Method is Connect
+// when it carries Connect-Protocol-Version (every Connect client sends
+// it) and REST otherwise, and a google.api.http rule may bind that same
+// path without ever taking a Connect call.
 //
 // On the one port, each connection is classified before net/http sees it:
 // an HTTP/2 connection whose first request is native gRPC from a client

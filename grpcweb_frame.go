@@ -50,6 +50,18 @@ type webFrameReader struct {
 	deadline func(time.Time) error
 	timeout  time.Duration
 	hdr      [frameHeaderLen]byte
+	// protocol prefixes error messages: "grpc-web" when empty; Connect's
+	// streams use the same frames.
+	protocol string
+}
+
+// errorf returns a status whose message names the protocol.
+func (fr *webFrameReader) errorf(c codes.Code, format string, args ...any) error {
+	p := fr.protocol
+	if p == "" {
+		p = "grpc-web"
+	}
+	return status.Errorf(c, p+": "+format, args...)
 }
 
 // newWebFrameReader reads frames from body; text selects base64 mode.
@@ -78,7 +90,7 @@ func (fr *webFrameReader) next() ([]byte, error) {
 	case n == 0 && err == io.EOF:
 		return nil, io.EOF
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return nil, status.Errorf(codes.Internal, "grpc-web: the request ends inside a message prefix (%d of 5 bytes)", n)
+		return nil, fr.errorf(codes.Internal, "the request ends inside a message prefix (%d of 5 bytes)", n)
 	case err != nil:
 		return nil, fr.readError(err)
 	}
@@ -87,20 +99,20 @@ func (fr *webFrameReader) next() ([]byte, error) {
 	case frameData:
 	case frameCompressed:
 		if fr.decomp == nil {
-			return nil, status.Error(codes.Internal, "grpc-web: a compressed message without a grpc-encoding naming its compression")
+			return nil, fr.errorf(codes.Internal, "a compressed message without an encoding naming its compression")
 		}
 	default:
-		return nil, status.Errorf(codes.Internal, "grpc-web: a request frame with flags 0x%02x; only 0x00 and 0x01 are data", flags)
+		return nil, fr.errorf(codes.Internal, "a request frame with flags 0x%02x; only 0x00 and 0x01 are data", flags)
 	}
 	if uint64(size) > uint64(fr.max) {
-		return nil, status.Errorf(codes.ResourceExhausted, "grpc-web: a request message of %d bytes exceeds the limit of %d", size, fr.max)
+		return nil, fr.errorf(codes.ResourceExhausted, "a request message of %d bytes exceeds the limit of %d", size, fr.max)
 	}
 	var payload []byte
 	if int(size) <= cap(fr.buf) {
 		// The kept buffer holds it: no allocation, no new budget.
 		payload = fr.buf[:size]
 		if n, err := io.ReadFull(fr.body, payload); err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil, status.Errorf(codes.Internal, "grpc-web: the request ends inside a message (%d of %d bytes)", n, size)
+			return nil, fr.errorf(codes.Internal, "the request ends inside a message (%d of %d bytes)", n, size)
 		} else if err != nil {
 			return nil, fr.readError(err)
 		}
@@ -109,7 +121,7 @@ func (fr *webFrameReader) next() ([]byte, error) {
 			return nil, err
 		}
 		if len(payload) < int(size) {
-			return nil, status.Errorf(codes.Internal, "grpc-web: the request ends inside a message (%d of %d bytes)", len(payload), size)
+			return nil, fr.errorf(codes.Internal, "the request ends inside a message (%d of %d bytes)", len(payload), size)
 		}
 		if cap(payload) <= keepBuffer {
 			fr.budget.Give(fr.kept)
@@ -157,17 +169,17 @@ func (fr *webFrameReader) close() {
 func (fr *webFrameReader) decompress(compressed []byte) ([]byte, error) {
 	r, err := fr.decomp.Decompress(bytes.NewReader(compressed))
 	if err != nil {
-		return nil, status.Errorf(codes.Internal, "grpc-web: decompressing a %s request message: %v", fr.decomp.Name(), err)
+		return nil, fr.errorf(codes.Internal, "decompressing a %s request message: %v", fr.decomp.Name(), err)
 	}
 	b, held, err := budget.Read(r, int64(fr.max), 0, fr.budget)
 	fr.held += held
 	switch {
 	case errors.Is(err, budget.ErrTooLarge):
-		return nil, status.Errorf(codes.ResourceExhausted, "grpc-web: a request message decompresses to more than the limit of %d bytes", fr.max)
+		return nil, fr.errorf(codes.ResourceExhausted, "a request message decompresses to more than the limit of %d bytes", fr.max)
 	case errors.Is(err, budget.ErrExhausted):
 		return nil, fr.readError(err)
 	case err != nil:
-		return nil, status.Errorf(codes.Internal, "grpc-web: decompressing a %s request message: %v", fr.decomp.Name(), err)
+		return nil, fr.errorf(codes.Internal, "decompressing a %s request message: %v", fr.decomp.Name(), err)
 	}
 	return b, nil
 }
@@ -178,13 +190,13 @@ func (fr *webFrameReader) readError(err error) error {
 	case errors.Is(err, errWebText):
 		return status.Error(codes.Internal, err.Error())
 	case errors.Is(err, budget.ErrExhausted):
-		return status.Error(codes.ResourceExhausted, "grpc-web: the server is reading too many requests at once; retry shortly")
+		return fr.errorf(codes.ResourceExhausted, "the server is reading too many requests at once; retry shortly")
 	case errors.Is(err, budget.ErrTooLarge):
-		return status.Errorf(codes.ResourceExhausted, "grpc-web: a request message exceeds the limit of %d bytes", fr.max)
+		return fr.errorf(codes.ResourceExhausted, "a request message exceeds the limit of %d bytes", fr.max)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return status.Errorf(codes.DeadlineExceeded, "grpc-web: a request message did not arrive within %v", fr.timeout)
+		return fr.errorf(codes.DeadlineExceeded, "a request message did not arrive within %v", fr.timeout)
 	}
-	return status.Errorf(codes.Canceled, "grpc-web: reading the request: %v", err)
+	return fr.errorf(codes.Canceled, "reading the request: %v", err)
 }
 
 // webFrameWriter writes the response frames of one gRPC-Web call: each
@@ -218,7 +230,7 @@ func (fw *webFrameWriter) message(payload []byte) error {
 			}
 		}
 		if err != nil {
-			return status.Errorf(codes.Internal, "grpc-web: compressing a response message with %s: %v", fw.comp.Name(), err)
+			return status.Errorf(codes.Internal, "compressing a response message with %s: %v", fw.comp.Name(), err)
 		}
 		flags, payload = frameCompressed, fw.zbuf.Bytes()
 	}

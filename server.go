@@ -43,6 +43,7 @@ type Server struct {
 	rest  *rest.Handler
 	calls *calls
 	web   *grpcWeb
+	conn  *connectHandler
 	mux   *http.ServeMux
 
 	mu       sync.Mutex
@@ -102,13 +103,16 @@ func NewServer(opts ...Option) *Server {
 	s.grpc = grpc.NewServer(gopts...)
 	s.rest = rest.NewHandler(append(ropts, s.restOpts...)...)
 	marshal, unmarshal := s.rest.JSONOptions()
-	s.web = newGRPCWeb(call.New(call.Config{
+	calls := call.New(call.Config{
 		Unary:   s.unary,
 		Stream:  s.stream,
 		Stats:   s.stats,
 		Headers: call.NewHeaders(s.incoming...),
-	}), s.maxMsg, marshal, unmarshal)
+	})
+	s.web = newGRPCWeb(calls, s.maxMsg, marshal, unmarshal)
 	s.web.budget, s.web.bodyTimeout, s.web.writeTimeout = s.budget, s.bodyTimeout, s.writeTimeout
+	s.conn = newConnect(calls, s.maxMsg, marshal, unmarshal)
+	s.conn.budget, s.conn.bodyTimeout, s.conn.writeTimeout = s.budget, s.bodyTimeout, s.writeTimeout
 	s.mux = http.NewServeMux()
 	if s.health != nil {
 		s.health.Register(s)
@@ -123,7 +127,7 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// RegisterService registers a service on gRPC, gRPC-Web and REST. It
+// RegisterService registers a service on gRPC, gRPC-Web, Connect and REST. It
 // panics when the service's HTTP rules are invalid or conflict (see
 // rest.Handler.RegisterService).
 func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
@@ -137,6 +141,7 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	s.grpc.RegisterService(desc, impl)
 	s.rest.RegisterService(desc, impl)
 	s.web.register(desc, impl)
+	s.conn.register(desc, impl)
 }
 
 // Handle serves an extra HTTP handler on the port, such as an OpenAPI
@@ -151,9 +156,10 @@ func (s *Server) GRPCServer() *grpc.Server { return s.grpc }
 // REST returns the REST transcoder, for its OpenAPI document.
 func (s *Server) REST() *rest.Handler { return s.rest }
 
-// ServeHTTP dispatches one request: gRPC over HTTP/2 to grpc-go, gRPC-Web
-// to its handler, everything else to the HTTP routes (health probes,
-// handlers added with Handle, then REST).
+// ServeHTTP dispatches one request: gRPC-Web and Connect to their
+// handlers, gRPC over HTTP/2 to grpc-go, everything else to the HTTP
+// routes (health probes, handlers added with Handle, then REST). The
+// package documentation's "One port, four protocols" gives the rule.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS == nil { // HTTP/2 over TLS reaches net/http as a replayed connection
 		if st, ok := r.Context().Value(tlsStateKey{}).(*tls.ConnectionState); ok {
@@ -167,6 +173,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case isGRPCWeb(ct):
 		s.web.ServeHTTP(w, r)
+	case s.conn.claims(r):
+		s.conn.ServeHTTP(w, r)
 	case r.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc"):
 		s.serveGRPC(w, r)
 	default:

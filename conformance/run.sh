@@ -25,6 +25,15 @@ if ! "$REFERENCE_GRPC_WEB" --version 2>/dev/null | grep -qx "grpcserver $CONFORM
   exit 1
 fi
 
+# The suite's reference Connect server (connect-go), the baseline of the
+# Connect run.
+REFERENCE_CONNECT=${CONFORMANCE_REFERENCESERVER:-referenceserver}
+if ! "$REFERENCE_CONNECT" --version 2>/dev/null | grep -qx "referenceserver $CONFORMANCE_VERSION"; then
+  echo "need referenceserver $CONFORMANCE_VERSION on PATH (or in \$CONFORMANCE_REFERENCESERVER):" >&2
+  echo "  go install connectrpc.com/conformance/cmd/referenceserver@$CONFORMANCE_VERSION" >&2
+  exit 1
+fi
+
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/server" ./server
@@ -74,5 +83,9 @@ SERVER=$REFERENCE_GRPC_WEB \
 suite grpc-web-reference grpc-web-reference.yaml grpc-web-reference.txt --
 suite grpc-web       grpc-web.yaml  grpc-web.txt                   -- -impl duet
 subset grpc-web.txt grpc-web-reference.txt
+SERVER=$REFERENCE_CONNECT \
+suite connect-reference connect.yaml connect-reference.txt --
+suite connect        connect.yaml   connect.txt                    -- -impl duet
+subset connect.txt connect-reference.txt
 
 exit $failed
