@@ -108,18 +108,7 @@ func (h *Headers) Incoming(hdr http.Header) metadata.MD {
 		if !ok {
 			continue
 		}
-		if md == nil {
-			md = metadata.MD{}
-		}
-		if strings.HasSuffix(key, "-bin") {
-			for _, v := range vs {
-				if b, err := decodeBinary(v); err == nil {
-					md[key] = append(md[key], string(b))
-				}
-			}
-			continue
-		}
-		md[key] = append(md[key], vs...)
+		md = appendValues(md, key, vs)
 	}
 	return md
 }
@@ -165,6 +154,24 @@ func (h *Headers) key(lower string) (string, bool) {
 	return "", false
 }
 
+// appendValues adds a header's values to md under key, decoding those of
+// "-bin" keys and dropping the ones that do not decode.
+func appendValues(md metadata.MD, key string, vs []string) metadata.MD {
+	if md == nil {
+		md = metadata.MD{}
+	}
+	if !strings.HasSuffix(key, "-bin") {
+		md[key] = append(md[key], vs...)
+		return md
+	}
+	for _, v := range vs {
+		if b, err := decodeBinary(v); err == nil {
+			md[key] = append(md[key], string(b))
+		}
+	}
+	return md
+}
+
 // decodeBinary decodes a "-bin" value, padded or not, as gRPC accepts.
 func decodeBinary(v string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(v, "="))
@@ -199,18 +206,7 @@ func (h *Headers) IncomingGRPC(hdr http.Header) metadata.MD {
 		if k, ok := strings.CutPrefix(key, metadataPrefix); ok && k != "" {
 			key = k // the convention works here too
 		}
-		if md == nil {
-			md = metadata.MD{}
-		}
-		if strings.HasSuffix(key, "-bin") {
-			for _, v := range vs {
-				if b, err := decodeBinary(v); err == nil {
-					md[key] = append(md[key], string(b))
-				}
-			}
-			continue
-		}
-		md[key] = append(md[key], vs...)
+		md = appendValues(md, key, vs)
 	}
 	return md
 }
