@@ -352,6 +352,10 @@ func (u *connectUnary) RecvMsg(m proto.Message) error {
 	return u.c.decode(u.json, u.req, m)
 }
 
+// GRPCMetadata says that Connect's metadata are its request headers, all
+// but the protocol's own, as connect-go hands them to its handlers.
+func (u *connectUnary) GRPCMetadata() bool { return true }
+
 func (u *connectUnary) SendHeader(md metadata.MD) error {
 	u.header = md
 	return nil

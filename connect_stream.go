@@ -125,6 +125,9 @@ func (s *connectStream) RecvMsg(m proto.Message) error {
 	return s.c.decode(s.json, payload, m)
 }
 
+// GRPCMetadata says that Connect's metadata are its request headers.
+func (s *connectStream) GRPCMetadata() bool { return true }
+
 // startLocked writes the response headers with the header metadata.
 func (s *connectStream) startLocked(md metadata.MD) {
 	if s.started {

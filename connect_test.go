@@ -3,17 +3,22 @@ package duet_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/internal/testpb"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 )
@@ -332,5 +337,40 @@ func TestConnectRouting(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
 		t.Errorf("GET of a method with side effects: HTTP %d Allow %q, want 405 POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// TestConnectMetadata: a Connect handler sees the request's headers as
+// metadata, as on gRPC and gRPC-Web, but not the protocol's own.
+func TestConnectMetadata(t *testing.T) {
+	var mu sync.Mutex
+	var got metadata.MD
+	record := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		mu.Lock()
+		got, _ = metadata.FromIncomingContext(ctx)
+		mu.Unlock()
+		return h(ctx, req)
+	}
+	f := start(t, duet.WithInterceptors([]grpc.UnaryServerInterceptor{record}, nil))
+	get, _ := proto.Marshal(&testpb.GetKitchenRequest{Id: "5"})
+	r := postConnect(t, f.addr, "/duet.test.v1.Kitchens/GetKitchen", "application/proto", get, http.Header{
+		"Connect-Protocol-Version": {"1"}, "Connect-Timeout-Ms": {"5000"}, "X-Tenant": {"acme"},
+		"X-Trace-Bin": {base64.RawStdEncoding.EncodeToString([]byte{0, 1})}, "Cookie": {"s=1"},
+	})
+	if r.status != 200 {
+		t.Fatalf("HTTP %d: %s", r.status, r.body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{"acme"}, got.Get("x-tenant")); diff != "" {
+		t.Errorf("x-tenant (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"\x00\x01"}, got.Get("x-trace-bin")); diff != "" {
+		t.Errorf("x-trace-bin (-want +got):\n%s", diff)
+	}
+	for _, k := range []string{"connect-protocol-version", "connect-timeout-ms", "content-type", "cookie"} {
+		if v := got.Get(k); len(v) != 0 {
+			t.Errorf("%s leaked into metadata: %q", k, v)
+		}
 	}
 }

@@ -126,10 +126,6 @@ func newServer(impl, chain string, cfg *tls.Config, limit int) (serve func(net.L
 	default:
 		return nil, nil, fmt.Errorf("unknown -chain %q", chain)
 	}
-	// The suite sends its request headers (X-Conformance-Test) and
-	// expects the handler to see them, as gRPC metadata carries every
-	// header; duet's protocols over HTTP admit only those named.
-	opts = append(opts, duet.WithIncomingHeaders("x-*"))
 	if cfg != nil {
 		opts = append(opts, duet.WithTLS(cfg))
 	}

@@ -185,10 +185,14 @@ var notGRPCMetadata = map[string]bool{
 	"x-grpc-web": true, "x-user-agent": true, "accept": true, "accept-encoding": true,
 	"accept-language": true, "origin": true, "referer": true, "pragma": true, "cache-control": true,
 	"sec-fetch-mode": true, "sec-fetch-site": true, "sec-fetch-dest": true, "cookie": true,
+	// Connect's own (connectrpc.com/docs/protocol).
+	"connect-protocol-version": true, "connect-timeout-ms": true, "content-encoding": true,
+	"connect-content-encoding": true, "connect-accept-encoding": true,
 }
 
 // IncomingGRPC returns the metadata of a protocol whose metadata are its
-// request headers, as gRPC's are: gRPC-Web (grpc/grpc doc/PROTOCOL-WEB.md).
+// request headers, as gRPC's are: gRPC-Web (grpc/grpc doc/PROTOCOL-WEB.md)
+// and Connect (connectrpc.com/docs/protocol, Custom-Metadata).
 // Every header is admitted, as grpc-go admits them, except the hop-by-hop
 // and framing ones, the protocol's own and the ones browsers add to every
 // request; Cookie only when named, as everywhere. Grpc-Metadata-NAME is
