@@ -264,8 +264,9 @@ func (s *Server) configureHTTP(hs *http.Server) {
 }
 
 // ServeGRPC serves native gRPC only on lis, through grpc-go's own
-// transport, which is faster than the one-port path (see the README's
-// numbers). Use it for a second, internal port.
+// transport, the one the one port hands native gRPC connections to. Use
+// it for a second, internal port. It serves what lis gives it: for TLS,
+// wrap lis with tls.NewListener (handlers then see credentials.TLSInfo).
 func (s *Server) ServeGRPC(lis net.Listener) error {
 	s.mu.Lock()
 	s.startLocked()
