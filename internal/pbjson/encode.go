@@ -1,0 +1,459 @@
+package pbjson
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// encoder writes messages by their plans. It is a value: the only state
+// of a Marshal call is the buffer it appends to.
+type encoder struct {
+	opts *protojson.MarshalOptions
+}
+
+func invalidUTF8(fd protoreflect.FieldDescriptor) error {
+	return fmt.Errorf("field %v contains invalid UTF-8", fd.FullName())
+}
+
+// message appends m, written by its plan p.
+func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, error) {
+	switch {
+	case p.delegate:
+		return e.delegate(b, m)
+	case p.wkt != wktNone:
+		return e.wellKnown(b, m, p)
+	}
+	b = append(b, '{')
+	start := len(b)
+	var err error
+	for i := range p.fields {
+		f := &p.fields[i]
+		if !m.Has(f.fd) {
+			switch f.unset {
+			case unsetSkip:
+				continue
+			case unsetNull:
+				if b, err = e.name(b, start, f); err != nil {
+					return b, err
+				}
+				b = append(b, "null"...)
+				continue
+			}
+		}
+		if b, err = e.name(b, start, f); err != nil {
+			return b, err
+		}
+		switch {
+		case f.list:
+			b, err = e.list(b, m.Get(f.fd).List(), &f.val)
+		case f.isMap:
+			b, err = e.mapping(b, m.Get(f.fd).Map(), f)
+		default:
+			b, err = e.value(b, m.Get(f.fd), &f.val)
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// name appends the separator when the field is not the object's first,
+// then the field's `"name":`.
+func (e encoder) name(b []byte, start int, f *fieldPlan) ([]byte, error) {
+	if f.name == nil {
+		return b, invalidUTF8(f.fd)
+	}
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	return append(b, f.name...), nil
+}
+
+// delegate appends what protojson writes for m, for the types plans leave
+// to it. Required fields are checked once, for the whole message, by the
+// caller, as protojson does.
+func (e encoder) delegate(b []byte, m protoreflect.Message) ([]byte, error) {
+	o := *e.opts
+	o.AllowPartial = true
+	return o.MarshalAppend(b, m.Interface())
+}
+
+// value appends one singular value.
+func (e encoder) value(b []byte, v protoreflect.Value, p *valuePlan) ([]byte, error) {
+	switch p.kind {
+	case kindBool:
+		if v.Bool() {
+			return append(b, "true"...), nil
+		}
+		return append(b, "false"...), nil
+	case kindString:
+		b, ok := appendString(b, v.String())
+		if !ok {
+			return b, invalidUTF8(p.fd)
+		}
+		return b, nil
+	case kindInt32:
+		return strconv.AppendInt(b, v.Int(), 10), nil
+	case kindUint32:
+		return strconv.AppendUint(b, v.Uint(), 10), nil
+	case kindInt64:
+		b = append(b, '"')
+		b = strconv.AppendInt(b, v.Int(), 10)
+		return append(b, '"'), nil
+	case kindUint64:
+		b = append(b, '"')
+		b = strconv.AppendUint(b, v.Uint(), 10)
+		return append(b, '"'), nil
+	case kindFloat:
+		return appendFloat(b, v.Float(), 32), nil
+	case kindDouble:
+		return appendFloat(b, v.Float(), 64), nil
+	case kindBytes:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, v.Bytes())
+		return append(b, '"'), nil
+	case kindEnum:
+		n := v.Enum()
+		if !e.opts.UseEnumNumbers {
+			if name := p.enum.name(n); name != nil {
+				return append(b, name...), nil
+			}
+		}
+		return strconv.AppendInt(b, int64(n), 10), nil
+	case kindNull:
+		return append(b, "null"...), nil
+	default:
+		return e.message(b, v.Message(), p.msg)
+	}
+}
+
+func (e encoder) list(b []byte, l protoreflect.List, p *valuePlan) ([]byte, error) {
+	b = append(b, '[')
+	var err error
+	for i, n := 0, l.Len(); i < n; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = e.value(b, l.Get(i), p); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// mapping appends a map as an object with its keys in protojson's order:
+// false before true, numbers ascending, strings by byte.
+func (e encoder) mapping(b []byte, mp protoreflect.Map, f *fieldPlan) ([]byte, error) {
+	b = append(b, '{')
+	n := mp.Len()
+	if n == 0 {
+		return append(b, '}'), nil
+	}
+	keys := make([]protoreflect.MapKey, 0, n)
+	mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+		keys = append(keys, k)
+		return true
+	})
+	switch f.key {
+	case kindBool:
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
+			if x.Bool() == y.Bool() {
+				return 0
+			}
+			if !x.Bool() {
+				return -1
+			}
+			return 1
+		})
+	case kindInt32, kindInt64:
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
+			xi, yi := x.Int(), y.Int()
+			switch {
+			case xi < yi:
+				return -1
+			case xi > yi:
+				return 1
+			}
+			return 0
+		})
+	case kindUint32, kindUint64:
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
+			xi, yi := x.Uint(), y.Uint()
+			switch {
+			case xi < yi:
+				return -1
+			case xi > yi:
+				return 1
+			}
+			return 0
+		})
+	default:
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
+			xs, ys := x.String(), y.String()
+			switch {
+			case xs < ys:
+				return -1
+			case xs > ys:
+				return 1
+			}
+			return 0
+		})
+	}
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch f.key {
+		case kindString:
+			var ok bool
+			if b, ok = appendString(b, k.String()); !ok {
+				return b, invalidUTF8(f.fd)
+			}
+		case kindBool:
+			if k.Bool() {
+				b = append(b, `"true"`...)
+			} else {
+				b = append(b, `"false"`...)
+			}
+		case kindInt32, kindInt64:
+			b = append(b, '"')
+			b = strconv.AppendInt(b, k.Int(), 10)
+			b = append(b, '"')
+		default:
+			b = append(b, '"')
+			b = strconv.AppendUint(b, k.Uint(), 10)
+			b = append(b, '"')
+		}
+		b = append(b, ':')
+		if b, err = e.value(b, mp.Get(k), &f.val); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendFloat writes a float as protojson does (which follows
+// encoding/json): the shortest representation that reads back to the
+// same float of that size, in exponent form below 1e-6 and from 1e21,
+// with a one-digit negative exponent unpadded; NaN and the infinities
+// as the quoted names proto3 JSON gives them.
+func appendFloat(b []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-Infinity"`...)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
+			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		// e-09 becomes e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// escapes[c] is the escape of ASCII byte c, or 0 if c is written as is.
+var escapes = func() (t [utf8.RuneSelf]byte) {
+	for c := 0; c < ' '; c++ {
+		t[c] = 'u'
+	}
+	t['\b'], t['\f'], t['\n'], t['\r'], t['\t'] = 'b', 'f', 'n', 'r', 't'
+	t['"'], t['\\'] = '"', '\\'
+	return t
+}()
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string the way protojson escapes it:
+// only control characters, the quote and the backslash, nothing else. It
+// reports false, having written part of s, if s is not valid UTF-8.
+func appendString(b []byte, s string) ([]byte, bool) {
+	b = append(b, '"')
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if esc := escapes[c]; esc != 0 {
+				b = append(b, s[last:i]...)
+				if esc == 'u' {
+					b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				} else {
+					b = append(b, '\\', esc)
+				}
+				i++
+				last = i
+				continue
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return append(b, s[last:i]...), false
+		}
+		i += n
+	}
+	b = append(b, s[last:]...)
+	return append(b, '"'), true
+}
+
+// Limits of Timestamp and Duration in proto3 JSON.
+const (
+	maxNanos           = 999999999
+	maxDurationSeconds = 315576000000
+	minTimestamp       = -62135596800 // 0001-01-01T00:00:00Z
+	maxTimestamp       = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+var errNoKind = errors.New("google.protobuf.Value: none of the oneof fields is set")
+
+// wellKnown appends a well-known type in its own JSON form.
+func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, error) {
+	switch p.wkt {
+	case wktTimestamp:
+		secs, nanos := m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
+		if secs < minTimestamp || secs > maxTimestamp {
+			return b, fmt.Errorf("google.protobuf.Timestamp: seconds out of range %v", secs)
+		}
+		if nanos < 0 || nanos > maxNanos {
+			return b, fmt.Errorf("google.protobuf.Timestamp: nanos out of range %v", nanos)
+		}
+		b = append(b, '"')
+		b = time.Unix(secs, 0).UTC().AppendFormat(b, "2006-01-02T15:04:05")
+		b = appendNanos(b, nanos)
+		return append(b, 'Z', '"'), nil
+	case wktDuration:
+		secs, nanos := m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
+		if secs < -maxDurationSeconds || secs > maxDurationSeconds {
+			return b, fmt.Errorf("google.protobuf.Duration: seconds out of range %v", secs)
+		}
+		if nanos < -maxNanos || nanos > maxNanos {
+			return b, fmt.Errorf("google.protobuf.Duration: nanos out of range %v", nanos)
+		}
+		if (secs > 0 && nanos < 0) || (secs < 0 && nanos > 0) {
+			return b, errors.New("google.protobuf.Duration: signs of seconds and nanos do not match")
+		}
+		b = append(b, '"')
+		if secs < 0 || nanos < 0 {
+			b = append(b, '-')
+			secs, nanos = -secs, -nanos
+		}
+		b = strconv.AppendInt(b, secs, 10)
+		b = appendNanos(b, nanos)
+		return append(b, 's', '"'), nil
+	case wktWrapper:
+		f := &p.fields[0]
+		return e.value(b, m.Get(f.fd), &f.val)
+	case wktStruct:
+		f := &p.fields[0]
+		return e.mapping(b, m.Get(f.fd).Map(), f)
+	case wktListValue:
+		f := &p.fields[0]
+		return e.list(b, m.Get(f.fd).List(), &f.val)
+	case wktValue:
+		fd := m.WhichOneof(p.md.Oneofs().Get(0))
+		if fd == nil {
+			return b, errNoKind
+		}
+		f := &p.fields[fd.Index()]
+		v := m.Get(fd)
+		if f.val.kind == kindDouble {
+			if x := v.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
+				return b, fmt.Errorf("google.protobuf.Value.number_value: invalid %v value", x)
+			}
+		}
+		return e.value(b, v, &f.val)
+	default: // wktFieldMask
+		l := m.Get(p.fields[0].fd).List()
+		b = append(b, '"')
+		for i, n := 0, l.Len(); i < n; i++ {
+			s := l.Get(i).String()
+			if !protoreflect.FullName(s).IsValid() {
+				return b, fmt.Errorf("google.protobuf.FieldMask.paths contains invalid path: %q", s)
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendCamel(b, s); !ok {
+				return b, fmt.Errorf("google.protobuf.FieldMask.paths contains irreversible value %q", s)
+			}
+		}
+		return append(b, '"'), nil
+	}
+}
+
+// appendNanos appends a fraction of a second with 0, 3, 6 or 9 digits,
+// as few as represent it exactly.
+func appendNanos(b []byte, nanos int64) []byte {
+	if nanos == 0 {
+		return b
+	}
+	digits := 9
+	switch {
+	case nanos%1e6 == 0:
+		nanos /= 1e6
+		digits = 3
+	case nanos%1e3 == 0:
+		nanos /= 1e3
+		digits = 6
+	}
+	b = append(b, '.')
+	var buf [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		buf[i] = byte('0' + nanos%10)
+		nanos /= 10
+	}
+	return append(b, buf[:digits]...)
+}
+
+// appendCamel appends the lowerCamelCase JSON form of a FieldMask path
+// (already known to be a valid full name, so ASCII), reporting false if
+// converting it back to snake_case would not give s: protojson refuses
+// such paths rather than lose them.
+func appendCamel(b []byte, s string) ([]byte, bool) {
+	underscore := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			return b, false // snake_case of the result would add '_'
+		case c == '_':
+			if underscore {
+				return b, false // "a__b" → "aB" → "a_b"
+			}
+			underscore = true
+			continue
+		case underscore && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case underscore:
+			return b, false // "a_1" → "a1" → "a1": the '_' is lost
+		}
+		underscore = false
+		b = append(b, c)
+	}
+	return b, !underscore
+}
