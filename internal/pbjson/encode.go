@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -38,14 +39,23 @@ func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, 
 	for i := range p.fields {
 		f := &p.fields[i]
 		if !m.Has(f.fd) {
-			switch f.unset {
-			case unsetSkip:
+			switch {
+			case f.unset == unsetSkip:
 				continue
-			case unsetNull:
+			case f.unset == unsetNull || f.list || f.isMap:
+				// null, [] or {}, without the list or map view Get
+				// would allocate.
 				if b, err = e.name(b, start, f); err != nil {
 					return b, err
 				}
-				b = append(b, "null"...)
+				switch {
+				case f.unset == unsetNull:
+					b = append(b, "null"...)
+				case f.list:
+					b = append(b, '[', ']')
+				default:
+					b = append(b, '{', '}')
+				}
 				continue
 			}
 		}
@@ -85,7 +95,42 @@ func (e encoder) name(b []byte, start int, f *fieldPlan) ([]byte, error) {
 func (e encoder) delegate(b []byte, m protoreflect.Message) ([]byte, error) {
 	o := *e.opts
 	o.AllowPartial = true
-	return o.MarshalAppend(b, m.Interface())
+	start := len(b)
+	b, err := o.MarshalAppend(b, m.Interface())
+	if err != nil {
+		return b, err
+	}
+	return compact(b, start), nil
+}
+
+// compact removes, in place, the spaces protojson puts after commas in
+// b[start:] (on purpose, at random), so that pbjson's output is the same
+// from run to run. Compact protojson output has no other whitespace
+// outside strings.
+func compact(b []byte, start int) []byte {
+	w := start
+	inString, escaped := false, false
+	for r := start; r < len(b); r++ {
+		c := b[r]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ':
+			continue
+		}
+		b[w] = c
+		w++
+	}
+	return b[:w]
 }
 
 // value appends one singular value.
@@ -159,11 +204,11 @@ func (e encoder) mapping(b []byte, mp protoreflect.Map, f *fieldPlan) ([]byte, e
 	if n == 0 {
 		return append(b, '}'), nil
 	}
-	keys := make([]protoreflect.MapKey, 0, n)
-	mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
-		keys = append(keys, k)
-		return true
-	})
+	kb := keyBufs.Get().(*keyBuf)
+	defer keyBufs.Put(kb)
+	kb.keys = kb.keys[:0]
+	mp.Range(kb.add)
+	keys := kb.keys
 	switch f.key {
 	case kindBool:
 		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
@@ -242,6 +287,22 @@ func (e encoder) mapping(b []byte, mp protoreflect.Map, f *fieldPlan) ([]byte, e
 	}
 	return append(b, '}'), nil
 }
+
+// keyBuf collects a map's keys for sorting. Its add method value is made
+// once, with the buffer, so that Range costs no allocation per map.
+type keyBuf struct {
+	keys []protoreflect.MapKey
+	add  func(protoreflect.MapKey, protoreflect.Value) bool
+}
+
+var keyBufs = sync.Pool{New: func() any {
+	kb := &keyBuf{}
+	kb.add = func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+		kb.keys = append(kb.keys, k)
+		return true
+	}
+	return kb
+}}
 
 // appendFloat writes a float as protojson does (which follows
 // encoding/json): the shortest representation that reads back to the

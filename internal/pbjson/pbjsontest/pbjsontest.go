@@ -89,6 +89,9 @@ func CheckMarshal(c *pbjson.Codec, opts protojson.MarshalOptions, m proto.Messag
 	case wantErr != nil:
 		return nil
 	}
+	if !bytes.Equal(Compact(got), got) {
+		return fmt.Errorf("%v with %+v: pbjson wrote whitespace between tokens: %s", m.ProtoReflect().Descriptor().FullName(), opts, got)
+	}
 	if w := Compact(want); !bytes.Equal(w, got) {
 		return fmt.Errorf("%v with %+v:\nprotojson: %s\npbjson:    %s", m.ProtoReflect().Descriptor().FullName(), opts, w, got)
 	}
