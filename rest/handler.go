@@ -9,6 +9,7 @@ import (
 	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/internal/call"
 	"github.com/duetrpc/duet/internal/httprule"
+	"github.com/duetrpc/duet/internal/pbjson"
 	"github.com/duetrpc/duet/pagination"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
@@ -37,6 +38,9 @@ type Handler struct {
 	plans      map[protoreflect.FullName]*linkPlan
 	skipped    []error // bindings left out, for Skipped
 	cond       conditions
+	// json writes response messages: protojson's output from plans built
+	// at registration (pbjson), or protojson itself under WithProtojson.
+	json *pbjson.Codec
 }
 
 // NewHandler returns a Handler with no services.
@@ -45,7 +49,12 @@ func NewHandler(opts ...Option) *Handler {
 	for _, o := range opts {
 		o.apply(cfg)
 	}
+	json := pbjson.New(cfg.marshal, cfg.unmarshal)
+	if cfg.protojson {
+		json = pbjson.Protojson(cfg.marshal, cfg.unmarshal)
+	}
 	return &Handler{
+		json:   json,
 		cfg:    cfg,
 		shapes: map[string]*route{},
 		calls: call.New(call.Config{
@@ -191,6 +200,8 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 
 func (h *Handler) newMethod(cm *call.Method, md protoreflect.MethodDescriptor, u *grpc.MethodDesc, s *grpc.StreamDesc) *method {
 	out := md.Output().FullName()
+	h.json.Prepare(md.Input())
+	h.json.Prepare(md.Output())
 	var next protoreflect.FieldDescriptor
 	if pagination.IsList(md.Input(), md.Output()) {
 		next = pagination.FieldsOf(md.Output()).NextPageToken

@@ -431,7 +431,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		body, err = h.marshalField(msg.ProtoReflect(), rt.responseBody)
 		hdr["Content-Type"] = jsonContentType
 	default:
-		body, err = h.cfg.marshal.Marshal(msg)
+		body, err = h.json.Marshal(msg)
 		hdr["Content-Type"] = jsonContentType
 		if err == nil {
 			pl := pageLinks(r, msg.ProtoReflect(), rt)
@@ -487,7 +487,7 @@ func etagMatch(header, etag string) bool {
 // field as that message, any other as the JSON value of its member.
 func (h *Handler) marshalField(msg protoreflect.Message, fd protoreflect.FieldDescriptor) ([]byte, error) {
 	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
-		return h.cfg.marshal.Marshal(msg.Get(fd).Message().Interface())
+		return h.json.Marshal(msg.Get(fd).Message().Interface())
 	}
 	v := msg.Get(fd)
 	switch {
@@ -498,8 +498,7 @@ func (h *Handler) marshalField(msg protoreflect.Message, fd protoreflect.FieldDe
 	}
 	only := msg.New()
 	only.Set(fd, v)
-	opts := h.cfg.marshal
-	b, err := opts.Marshal(only.Interface())
+	b, err := h.json.Marshal(only.Interface())
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +507,7 @@ func (h *Handler) marshalField(msg protoreflect.Message, fd protoreflect.FieldDe
 		return nil, err
 	}
 	name := fd.JSONName()
-	if opts.UseProtoNames {
+	if h.cfg.marshal.UseProtoNames {
 		name = string(fd.Name())
 	}
 	if v, ok := obj[name]; ok {

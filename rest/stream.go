@@ -158,7 +158,7 @@ func (s *httpStream) SendMsg(msg proto.Message) error {
 		if s.rt.responseBody != nil {
 			b, err = s.h.marshalField(msg.ProtoReflect(), s.rt.responseBody)
 		} else {
-			b, err = s.h.cfg.marshal.Marshal(msg)
+			b, err = s.h.json.Marshal(msg)
 		}
 		if err != nil {
 			return status.Errorf(codes.Internal, "marshalling: %v", err)
