@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -63,6 +64,8 @@ func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, 
 			return b, err
 		}
 		switch {
+		case f.list && f.goField >= 0 && reflect.TypeOf(m.Interface()) == p.goType:
+			b, err = e.goList(b, reflect.ValueOf(m.Interface()).Elem().Field(f.goField), &f.val)
 		case f.list:
 			b, err = e.list(b, m.Get(f.fd).List(), &f.val)
 		case f.isMap:
@@ -190,6 +193,43 @@ func (e encoder) list(b []byte, l protoreflect.List, p *valuePlan) ([]byte, erro
 			b = append(b, ',')
 		}
 		if b, err = e.value(b, l.Get(i), p); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// goList appends a repeated field read from its generated struct field
+// (a slice of the element's Go type), with what protoreflect would hand
+// out for each element.
+func (e encoder) goList(b []byte, sv reflect.Value, p *valuePlan) ([]byte, error) {
+	b = append(b, '[')
+	var err error
+	for i, n := 0, sv.Len(); i < n; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		ev := sv.Index(i)
+		var v protoreflect.Value
+		switch p.kind {
+		case kindBool:
+			v = protoreflect.ValueOfBool(ev.Bool())
+		case kindString:
+			v = protoreflect.ValueOfString(ev.String())
+		case kindInt32, kindInt64:
+			v = protoreflect.ValueOfInt64(ev.Int())
+		case kindUint32, kindUint64:
+			v = protoreflect.ValueOfUint64(ev.Uint())
+		case kindFloat, kindDouble:
+			v = protoreflect.ValueOfFloat64(ev.Float())
+		case kindBytes:
+			v = protoreflect.ValueOfBytes(ev.Bytes())
+		case kindEnum, kindNull:
+			v = protoreflect.ValueOfEnum(protoreflect.EnumNumber(ev.Int()))
+		default:
+			v = protoreflect.ValueOfMessage(ev.Interface().(protoreflect.ProtoMessage).ProtoReflect())
+		}
+		if b, err = e.value(b, v, p); err != nil {
 			return b, err
 		}
 	}

@@ -1,11 +1,15 @@
 package pbjson
 
 import (
+	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // kind is how one value is written, decided once per field.
@@ -58,6 +62,10 @@ type msgPlan struct {
 	// carry extensions (protojson sorts those by full name after the rest).
 	delegate bool
 	sizeHint sizeHint
+	// goType is the generated Go type registered for md, whose repeated
+	// fields are read straight from the struct: protoreflect's list view
+	// allocates, and so does each string it hands out.
+	goType reflect.Type
 }
 
 // fieldPlan is one field of a msgPlan.
@@ -67,8 +75,10 @@ type fieldPlan struct {
 	list  bool
 	isMap bool
 	unset unset
-	key   kind      // a map's key kind
-	val   valuePlan // the value, a list's element or a map's value
+	key   kind // a map's key kind
+	// goField is the index of a list's field in goType's struct, or -1.
+	goField int
+	val     valuePlan // the value, a list's element or a map's value
 }
 
 // valuePlan is how one singular value is written.
@@ -149,10 +159,39 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 	}
 	fds := md.Fields()
 	p.fields = make([]fieldPlan, fds.Len())
+	goFields := map[protoreflect.FieldNumber]int{}
+	if mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil && mt.Descriptor() == md {
+		if t := reflect.TypeOf(mt.Zero().Interface()); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+			p.goType = t
+			goFields = structFields(t.Elem())
+		}
+	}
 	for i := range p.fields {
-		p.fields[i] = b.field(fds.Get(i))
+		fd := fds.Get(i)
+		p.fields[i] = b.field(fd)
+		p.fields[i].goField = -1
+		if j, ok := goFields[fd.Number()]; ok && fd.IsList() {
+			p.fields[i].goField = j
+		}
 	}
 	return p
+}
+
+// structFields maps the field numbers in a generated struct's protobuf
+// tags (`protobuf:"bytes,18,rep,name=tags,proto3"`) to the fields' indexes.
+func structFields(t reflect.Type) map[protoreflect.FieldNumber]int {
+	out := map[protoreflect.FieldNumber]int{}
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("protobuf")
+		parts := strings.Split(tag, ",")
+		if len(parts) < 3 || parts[2] != "rep" {
+			continue
+		}
+		if n, err := strconv.Atoi(parts[1]); err == nil {
+			out[protoreflect.FieldNumber(n)] = i
+		}
+	}
+	return out
 }
 
 func (b *builder) field(fd protoreflect.FieldDescriptor) fieldPlan {
