@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/duetrpc/duet/examples/users/userspb"
 	"github.com/duetrpc/duet/internal/pbjson"
 	"github.com/duetrpc/duet/internal/testpb"
 )
@@ -42,7 +41,7 @@ func BenchmarkMarshal(b *testing.B) {
 	}{
 		{"Kitchen", benchKitchen(0)},
 		{"List20", list},
-		{"User", &userspb.User{Id: "u1", Name: "Ada", Email: "ada@example.com", Status: "active", CreatedAt: timestamppb.Now()}},
+		{"Book", &testpb.Book{Name: "shelves/1/books/2", Title: "The Go Programming Language", Links: []string{"a", "b"}}},
 	}
 	for _, m := range msgs {
 		b.Run(m.name+"/protojson", func(b *testing.B) {
