@@ -18,7 +18,10 @@
 //   - Marshal fails exactly when protojson fails (invalid UTF-8, a
 //     Timestamp or Duration out of range, an empty or non-finite Value, an
 //     irreversible FieldMask path, a missing required field).
-//   - Unmarshal accepts and rejects what protojson's UnmarshalOptions do.
+//   - Unmarshal accepts and rejects what protojson's UnmarshalOptions do,
+//     and what it accepts is the message protojson reads: its fast path
+//     reads the plain documents requests send and leaves every other one,
+//     and every error, to protojson (see decode.go).
 //
 // What a plan cannot express is delegated to protojson for that message
 // alone (google.protobuf.Any, messages with extensions, MessageSets), and
@@ -123,7 +126,10 @@ func (c *Codec) appendTop(b []byte, m proto.Message, mr protoreflect.Message, p 
 // Unmarshal reads the JSON document b into m, which it resets first, as
 // protojson.UnmarshalOptions.Unmarshal does.
 func (c *Codec) Unmarshal(b []byte, m proto.Message) error {
-	return c.unmarshal.Unmarshal(b, m)
+	if c.protojsonOnly || c.unmarshal.RecursionLimit != 0 {
+		return c.unmarshal.Unmarshal(b, m)
+	}
+	return c.unmarshalFast(b, m)
 }
 
 // plan returns the complete plan of md, building it (and every plan it

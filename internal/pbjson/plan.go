@@ -66,6 +66,10 @@ type msgPlan struct {
 	// fields are read straight from the struct: protoreflect's list view
 	// allocates, and so does each string it hands out.
 	goType reflect.Type
+	// names maps the names Unmarshal accepts for a field (its JSON name,
+	// else its proto name, as protojson looks them up) to its index; nil
+	// when the decoder's fast path leaves the type to protojson.
+	names map[string]int
 }
 
 // fieldPlan is one field of a msgPlan.
@@ -166,6 +170,19 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 			goFields = structFields(t.Elem())
 		}
 	}
+	if p.wkt == wktNone && fds.Len() <= 64 && md.Oneofs().Len() <= 64 {
+		p.names = make(map[string]int, 2*fds.Len())
+		for i := 0; i < fds.Len(); i++ {
+			if n := fds.Get(i).JSONName(); !hasKey(p.names, n) {
+				p.names[n] = i
+			}
+		}
+		for i := 0; i < fds.Len(); i++ {
+			if n := fds.Get(i).TextName(); !hasKey(p.names, n) {
+				p.names[n] = i
+			}
+		}
+	}
 	for i := range p.fields {
 		fd := fds.Get(i)
 		p.fields[i] = b.field(fd)
@@ -175,6 +192,11 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 		}
 	}
 	return p
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // structFields maps the field numbers in a generated struct's protobuf

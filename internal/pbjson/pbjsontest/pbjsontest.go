@@ -337,3 +337,42 @@ func scalar(fd protoreflect.FieldDescriptor, s *Source) protoreflect.Value {
 		return protoreflect.ValueOfBytes(b)
 	}
 }
+
+// UnmarshalOptions are the option sets the Unmarshal targets compare
+// under: the REST default (DiscardUnknown, as grpc-gateway) and strict.
+var UnmarshalOptions = []protojson.UnmarshalOptions{
+	{DiscardUnknown: true},
+	{},
+}
+
+// UnmarshalCodecs returns one Codec per UnmarshalOptions entry.
+func UnmarshalCodecs() []*pbjson.Codec {
+	cs := make([]*pbjson.Codec, len(UnmarshalOptions))
+	for i, o := range UnmarshalOptions {
+		cs[i] = pbjson.New(protojson.MarshalOptions{}, o)
+	}
+	return cs
+}
+
+// CheckUnmarshal reads data into a new mt with c and with protojson under
+// opts and reports how they differ: one accepting and not the other, a
+// different error, or messages that are not proto.Equal.
+func CheckUnmarshal(c *pbjson.Codec, opts protojson.UnmarshalOptions, mt protoreflect.MessageType, data []byte) error {
+	want, got := mt.New().Interface(), mt.New().Interface()
+	wantErr := opts.Unmarshal(data, want)
+	gotErr := c.Unmarshal(data, got)
+	name := mt.Descriptor().FullName()
+	switch {
+	case (wantErr == nil) != (gotErr == nil):
+		return fmt.Errorf("%v with %+v, input %q: protojson error %v, pbjson error %v", name, opts, data, wantErr, gotErr)
+	case wantErr != nil:
+		if wantErr.Error() != gotErr.Error() {
+			return fmt.Errorf("%v with %+v, input %q: protojson error %q, pbjson error %q", name, opts, data, wantErr, gotErr)
+		}
+		return nil
+	}
+	if !proto.Equal(want, got) {
+		return fmt.Errorf("%v with %+v, input %q:\nprotojson read %v\npbjson read    %v", name, opts, data, want, got)
+	}
+	return nil
+}
