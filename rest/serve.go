@@ -229,7 +229,7 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil
 		}
-		if err := h.cfg.unmarshal.Unmarshal(body, msg.Interface()); err != nil {
+		if err := h.json.Unmarshal(body, msg.Interface()); err != nil {
 			return h.decodeError(body, msg.Descriptor(), "")
 		}
 		return h.fillMask(msg, body, rt)
@@ -257,7 +257,7 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 	}
 	if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
 		target := parent.Mutable(fd).Message()
-		if err := h.cfg.unmarshal.Unmarshal(body, target.Interface()); err != nil {
+		if err := h.json.Unmarshal(body, target.Interface()); err != nil {
 			return h.decodeError(body, target.Descriptor(), rt.body)
 		}
 		return h.fillMask(root, body, rt)
@@ -270,7 +270,7 @@ func (h *Handler) bindBody(msg protoreflect.Message, rt *route, r *http.Request,
 	wrapped = append(wrapped, '"', ':')
 	wrapped = append(wrapped, body...)
 	wrapped = append(wrapped, '}')
-	if err := h.cfg.unmarshal.Unmarshal(wrapped, parent.Interface()); err != nil {
+	if err := h.json.Unmarshal(wrapped, parent.Interface()); err != nil {
 		return h.decodeError(wrapped, parent.Descriptor(), strings.TrimSuffix(strings.TrimSuffix(rt.body, string(fd.Name())), "."))
 	}
 	return nil

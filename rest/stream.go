@@ -255,7 +255,7 @@ func (s *httpStream) RecvMsg(msg proto.Message) error {
 		}
 		blank := len(bytes.TrimSpace(line)) == 0
 		if !blank {
-			err = s.h.cfg.unmarshal.Unmarshal(line, msg)
+			err = s.h.json.Unmarshal(line, msg)
 		}
 		// The line is garbage once unmarshalled: its bytes go back to
 		// the budget.
