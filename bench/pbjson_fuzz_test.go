@@ -4,30 +4,20 @@ import (
 	"testing"
 
 	"github.com/duetrpc/duet/bench/internal/bookpb"
+	"github.com/duetrpc/duet/bench/internal/gwexamples/proto/examplepb"
 	"github.com/duetrpc/duet/internal/pbjson/pbjsontest"
 )
 
 // FuzzMarshal is pbjson's differential target over the bench module's
-// protos (internal/pbjson has the one over the root module's): every
-// message of book.proto and of the files it imports, filled from fuzz
-// input, must marshal to protojson's tokens or fail where protojson fails.
+// protos (the root and examples modules have theirs over their own):
+// book.proto, grpc-gateway's ABitOfEverything and its other examples, and
+// the files they import.
 func FuzzMarshal(f *testing.F) {
-	messages := pbjsontest.Messages(bookpb.File_internal_bookpb_book_proto)
-	codecs := pbjsontest.Codecs()
-	for i := range messages {
-		f.Add([]byte{byte(i), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
-		f.Add([]byte{byte(i), 0xff, 0xfe, 0x80, 0x41, 0x7f, 0x01, 0x00, 0x22, 0x5c, 0xc3, 0xa9, 0x99})
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) == 0 {
-			return
-		}
-		m := messages[int(data[0])%len(messages)].New()
-		pbjsontest.Fill(m, pbjsontest.NewSource(data[1:]))
-		for i, c := range codecs {
-			if err := pbjsontest.CheckMarshal(c, pbjsontest.MarshalOptions[i], m.Interface()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
+	pbjsontest.FuzzMarshal(f, pbjsontest.Messages(
+		bookpb.File_internal_bookpb_book_proto,
+		examplepb.File_examples_internal_proto_examplepb_a_bit_of_everything_proto,
+		examplepb.File_examples_internal_proto_examplepb_echo_service_proto,
+		examplepb.File_examples_internal_proto_examplepb_response_body_service_proto,
+		examplepb.File_examples_internal_proto_examplepb_stream_proto,
+	))
 }

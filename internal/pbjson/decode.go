@@ -177,6 +177,22 @@ func (d *decoder) literal(lit string) bool {
 	return true
 }
 
+// more consumes the comma before another member or element and reports
+// true, or consumes the closing bracket and reports false; anything else
+// gives up.
+func (d *decoder) more(closing byte) bool {
+	switch d.peek() {
+	case ',':
+		d.i++
+		return !d.giveUp
+	case closing:
+		d.i++
+	default:
+		d.giveUp = true
+	}
+	return false
+}
+
 // message reads an object into m by the plan p.
 func (d *decoder) message(m protoreflect.Message, p *msgPlan, depth int) {
 	if p.names == nil || depth > maxDecodeDepth {
@@ -241,14 +257,8 @@ func (d *decoder) message(m protoreflect.Message, p *msgPlan, depth int) {
 				}
 			}
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if !d.more('}') {
 			return
-		default:
-			d.giveUp = true
 		}
 	}
 }
@@ -267,14 +277,8 @@ func (d *decoder) list(l protoreflect.List, p *valuePlan, depth int) {
 		} else if v := d.scalar(p); !d.giveUp {
 			l.Append(v)
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		if !d.more(']') {
 			return
-		default:
-			d.giveUp = true
 		}
 	}
 }
@@ -302,14 +306,8 @@ func (d *decoder) mapping(mp protoreflect.Map, f *fieldPlan, depth int) {
 		} else if v := d.scalar(&f.val); !d.giveUp {
 			mp.Set(k, v)
 		}
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if !d.more('}') {
 			return
-		default:
-			d.giveUp = true
 		}
 	}
 }
@@ -470,14 +468,8 @@ func (d *decoder) skip(depth int) {
 			d.str()
 			d.expect(':')
 			d.skip(depth + 1)
-			switch d.peek() {
-			case ',':
-				d.i++
-			case '}':
-				d.i++
+			if !d.more('}') {
 				return
-			default:
-				d.giveUp = true
 			}
 		}
 	case '[':
@@ -488,14 +480,8 @@ func (d *decoder) skip(depth int) {
 		}
 		for !d.giveUp {
 			d.skip(depth + 1)
-			switch d.peek() {
-			case ',':
-				d.i++
-			case ']':
-				d.i++
+			if !d.more(']') {
 				return
-			default:
-				d.giveUp = true
 			}
 		}
 	case 't', 'f', 'n':

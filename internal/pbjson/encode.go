@@ -1,6 +1,7 @@
 package pbjson
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -251,48 +253,13 @@ func (e encoder) mapping(b []byte, mp protoreflect.Map, f *fieldPlan) ([]byte, e
 	keys := kb.keys
 	switch f.key {
 	case kindBool:
-		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
-			if x.Bool() == y.Bool() {
-				return 0
-			}
-			if !x.Bool() {
-				return -1
-			}
-			return 1
-		})
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmp.Compare(b2i(x.Bool()), b2i(y.Bool())) })
 	case kindInt32, kindInt64:
-		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
-			xi, yi := x.Int(), y.Int()
-			switch {
-			case xi < yi:
-				return -1
-			case xi > yi:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmp.Compare(x.Int(), y.Int()) })
 	case kindUint32, kindUint64:
-		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
-			xi, yi := x.Uint(), y.Uint()
-			switch {
-			case xi < yi:
-				return -1
-			case xi > yi:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return cmp.Compare(x.Uint(), y.Uint()) })
 	default:
-		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int {
-			xs, ys := x.String(), y.String()
-			switch {
-			case xs < ys:
-				return -1
-			case xs > ys:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(keys, func(x, y protoreflect.MapKey) int { return strings.Compare(x.String(), y.String()) })
 	}
 	var err error
 	for i, k := range keys {
@@ -326,6 +293,13 @@ func (e encoder) mapping(b []byte, mp protoreflect.Map, f *fieldPlan) ([]byte, e
 		}
 	}
 	return append(b, '}'), nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // keyBuf collects a map's keys for sorting. Its add method value is made
