@@ -12,12 +12,15 @@ import (
 
 	"github.com/duetrpc/duet/internal/budget"
 	"github.com/duetrpc/duet/internal/call"
+	"github.com/duetrpc/duet/internal/pbjson"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // grpcWeb serves the gRPC-Web protocol (grpc/grpc doc/PROTOCOL-WEB.md) for
@@ -44,13 +47,22 @@ func newGRPCWeb(calls *call.Invoker, maxMsg int, marshal protojson.MarshalOption
 		calls:       calls,
 		maxMsg:      maxMsg,
 		compressors: newWebCompressors(),
-		json:        webCodec{json: true, marshal: marshal, unmarshal: unmarshal},
+		json:        webCodec{json: true, codec: pbjson.New(marshal, unmarshal)},
 	}
 }
 
 func (g *grpcWeb) register(desc *grpc.ServiceDesc, impl any) {
 	for _, m := range call.Methods(desc, impl) {
 		g.methods[m.Name] = m
+	}
+	// JSON plans are built now rather than by the first +json call.
+	if d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(desc.ServiceName)); err == nil {
+		if sd, ok := d.(protoreflect.ServiceDescriptor); ok {
+			for i := 0; i < sd.Methods().Len(); i++ {
+				g.json.codec.Prepare(sd.Methods().Get(i).Input())
+				g.json.codec.Prepare(sd.Methods().Get(i).Output())
+			}
+		}
 	}
 }
 

@@ -5,8 +5,9 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/duetrpc/duet/internal/pbjson"
 )
 
 // webContentType is what a gRPC-Web request's Content-Type selects: the
@@ -60,11 +61,11 @@ func parseWebContentType(ct string) (wct webContentType, ok bool) {
 }
 
 // webCodec turns messages into payloads and back: binary protobuf or
-// protojson with the REST transcoder's options.
+// JSON, which pbjson writes and reads as protojson does with the REST
+// transcoder's options.
 type webCodec struct {
-	json      bool
-	marshal   protojson.MarshalOptions
-	unmarshal protojson.UnmarshalOptions
+	json  bool
+	codec *pbjson.Codec
 }
 
 // appendMessage appends m's encoding to b.
@@ -75,7 +76,7 @@ func (c *webCodec) appendMessage(b []byte, m any) ([]byte, error) {
 	}
 	var err error
 	if c.json {
-		b, err = c.marshal.MarshalAppend(b, msg)
+		b, err = c.codec.MarshalAppend(b, msg)
 	} else {
 		b, err = proto.MarshalOptions{}.MarshalAppend(b, msg)
 	}
@@ -95,7 +96,7 @@ func (c *webCodec) readMessage(b []byte, m any) error {
 	}
 	var err error
 	if c.json {
-		err = c.unmarshal.Unmarshal(b, msg)
+		err = c.codec.Unmarshal(b, msg)
 	} else {
 		err = proto.Unmarshal(b, msg)
 	}
