@@ -68,7 +68,8 @@ var benchRequests = []struct {
 // BenchmarkTranscoder compares rest.Handler with the hand-written handler
 // on the same requests, in process. "duet" is the default handler, which
 // does the hand-written one's work plus an ETag and a Link header on lists;
-// "duet-selflinks" also renders self and page links into the bodies. The
+// "duet-selflinks" also renders self and page links into the bodies;
+// "duet-protojson" is duet with protojson instead of its own JSON codec. The
 // peers (grpc-gateway, vanguard) are compared in the bench module.
 func BenchmarkTranscoder(b *testing.B) {
 	handlers := []struct {
@@ -82,6 +83,11 @@ func BenchmarkTranscoder(b *testing.B) {
 		}()},
 		{"duet-selflinks", func() http.Handler {
 			h := rest.NewHandler(rest.WithSelfLinks())
+			testpb.RegisterKitchensServer(h, kitchens{})
+			return h
+		}()},
+		{"duet-protojson", func() http.Handler {
+			h := rest.NewHandler(rest.WithProtojson())
 			testpb.RegisterKitchensServer(h, kitchens{})
 			return h
 		}()},
