@@ -14,6 +14,7 @@ import (
 	"github.com/duetrpc/duet/internal/budget"
 	"github.com/duetrpc/duet/internal/call"
 	"github.com/duetrpc/duet/internal/deadline"
+	"github.com/duetrpc/duet/internal/pbjson"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
@@ -37,8 +38,9 @@ type connectHandler struct {
 	calls       *call.Invoker
 	maxMsg      int
 	compressors webCompressors
-	marshal     protojson.MarshalOptions
-	unmarshal   protojson.UnmarshalOptions
+	// json writes and reads JSON messages as protojson does with the REST
+	// transcoder's options (pbjson, plans built at registration).
+	json *pbjson.Codec
 	// Limits and timeouts (limits.go).
 	budget       *budget.Bytes
 	bodyTimeout  time.Duration
@@ -63,8 +65,7 @@ func newConnect(calls *call.Invoker, maxMsg int, marshal protojson.MarshalOption
 		calls:       calls,
 		maxMsg:      maxMsg,
 		compressors: newWebCompressors(),
-		marshal:     marshal,
-		unmarshal:   unmarshal,
+		json:        pbjson.New(marshal, unmarshal),
 	}
 }
 
@@ -83,6 +84,12 @@ func (c *connectHandler) register(desc *grpc.ServiceDesc, impl any) {
 			}
 		}
 		c.methods[m.Name] = cm
+	}
+	if sd != nil {
+		for i := 0; i < sd.Methods().Len(); i++ {
+			c.json.Prepare(sd.Methods().Get(i).Input())
+			c.json.Prepare(sd.Methods().Get(i).Output())
+		}
 	}
 }
 
@@ -320,7 +327,7 @@ func (c *connectHandler) readError(err error) error {
 func (c *connectHandler) decode(json bool, b []byte, m proto.Message) error {
 	var err error
 	if json {
-		err = c.unmarshal.Unmarshal(b, m)
+		err = c.json.Unmarshal(b, m)
 	} else {
 		err = proto.Unmarshal(b, m)
 	}
@@ -334,7 +341,7 @@ func (c *connectHandler) decode(json bool, b []byte, m proto.Message) error {
 func (c *connectHandler) encode(json bool, b []byte, m proto.Message) ([]byte, error) {
 	var err error
 	if json {
-		b, err = c.marshal.MarshalAppend(b, m)
+		b, err = c.json.MarshalAppend(b, m)
 	} else {
 		b, err = proto.MarshalOptions{}.MarshalAppend(b, m)
 	}
