@@ -3,6 +3,7 @@ module github.com/duetrpc/duet/examples
 go 1.26.0
 
 require (
+	connectrpc.com/connect v1.19.1
 	github.com/duetrpc/duet v0.0.0-00010101000000-000000000000
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
