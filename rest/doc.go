@@ -10,7 +10,7 @@
 //
 // Nothing is generated beyond protoc-gen-go and protoc-gen-go-grpc. At
 // registration the handler reads each method's rule (or one given with
-// [WithRule], or the default POST /package.Service/Method), parses its path
+// [WithRule], or with [WithDefaultRoutes] POST /package.Service/Method), parses its path
 // template once and resolves every field it binds. A request is routed
 // (literal segments win over variables; 404 and 405 with Allow otherwise),
 // its path variables, query parameters and body are written straight into

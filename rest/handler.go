@@ -155,7 +155,7 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 				rules = []*annotations.HttpRule{r}
 			}
 		}
-		if len(rules) == 0 && !h.cfg.noDefault {
+		if len(rules) == 0 && h.cfg.defaultRoutes && !strings.HasPrefix(desc.ServiceName, "grpc.") {
 			rules = []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Post{Post: m.fullName}, Body: "*"}}
 		}
 		for _, r := range rules {

@@ -21,24 +21,24 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	unary        []grpc.UnaryServerInterceptor
-	stream       []grpc.StreamServerInterceptor
-	rules        map[string][]*annotations.HttpRule
-	noDefault    bool
-	marshal      protojson.MarshalOptions
-	unmarshal    protojson.UnmarshalOptions
-	protojson    bool
-	maxBody      int64
-	incoming     []string
-	stats        []stats.Handler
-	cacheControl map[string]string
-	statusErrors bool
-	debug        bool
-	heartbeat    time.Duration
-	links        map[protoreflect.FullName]LinkFunc
-	linkStyle    hateoas.Style
-	noSelf       bool
-	hypermedia   bool
+	unary         []grpc.UnaryServerInterceptor
+	stream        []grpc.StreamServerInterceptor
+	rules         map[string][]*annotations.HttpRule
+	defaultRoutes bool
+	marshal       protojson.MarshalOptions
+	unmarshal     protojson.UnmarshalOptions
+	protojson     bool
+	maxBody       int64
+	incoming      []string
+	stats         []stats.Handler
+	cacheControl  map[string]string
+	statusErrors  bool
+	debug         bool
+	heartbeat     time.Duration
+	links         map[protoreflect.FullName]LinkFunc
+	linkStyle     hateoas.Style
+	noSelf        bool
+	hypermedia    bool
 	// Limits and timeouts, in limits.go.
 	budget       *budget.Bytes
 	budgetSet    bool
@@ -85,10 +85,14 @@ func WithRule(fullMethod string, rule *annotations.HttpRule) Option {
 	return optionFunc(func(c *config) { c.rules[fullMethod] = append(c.rules[fullMethod], rule) })
 }
 
-// WithoutDefaultRoutes turns off the route POST /package.Service/Method
-// (body "*") that methods without any rule get by default.
-func WithoutDefaultRoutes() Option {
-	return optionFunc(func(c *config) { c.noDefault = true })
+// WithDefaultRoutes gives each method without any rule (no
+// google.api.http annotation, no [WithRule]) the route
+// POST /package.Service/Method with body "*", as grpc-gateway's
+// generate_unbound_methods does. Off by default: only what a rule names is
+// served, and listed in the OpenAPI document. Services whose names begin
+// with "grpc." (health, reflection) never get default routes.
+func WithDefaultRoutes() Option {
+	return optionFunc(func(c *config) { c.defaultRoutes = true })
 }
 
 // WithMarshalOptions sets how response messages become JSON. The default

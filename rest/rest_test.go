@@ -36,6 +36,7 @@ func newHandler(t testing.TB, opts ...rest.Option) *rest.Handler {
 		rest.WithRule("/duet.test.v1.Plain/Say", &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/say/{s}"}}),
 		rest.WithIncomingHeaders("X-Tenant"),
 		rest.WithoutSelfLinks(), // links_test.go covers them
+		rest.WithDefaultRoutes(),
 	}, opts...)
 	h := rest.NewHandler(opts...)
 	testpb.RegisterKitchensServer(h, kitchens{})
