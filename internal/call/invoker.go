@@ -9,7 +9,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
@@ -89,8 +88,8 @@ func (inv *Invoker) Serve(s *Stream, r *http.Request, m *Method, t Transport) {
 		ctx = metadata.NewIncomingContext(ctx, md)
 	}
 	setPeer(&s.peer, &s.addr, r)
-	ctx = peer.NewContext(ctx, &s.peer)
-	ctx = grpc.NewContextWithServerTransportStream(ctx, (*transportStream)(s))
+	s.parent = ctx
+	ctx = (*callContext)(s) // with the peer and the transport stream
 	if len(inv.stats) > 0 {
 		ctx = s.begin(ctx, r, md)
 	}

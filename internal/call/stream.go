@@ -16,13 +16,15 @@ import (
 // grpc.ServerTransportStream. An adapter gets a zero Stream to
 // [Invoker.Serve] and may call [Stream.SendHeader] on it during the call.
 type Stream struct {
-	inv  *Invoker
-	m    *Method
-	t    Transport
-	ctx  context.Context
-	peer peer.Peer
-	addr remoteAddr
-	st   *statsCall // nil without stats handlers
+	inv *Invoker
+	m   *Method
+	t   Transport
+	ctx context.Context
+	// parent is the context below the call's own (callContext).
+	parent context.Context
+	peer   peer.Peer
+	addr   remoteAddr
+	st     *statsCall // nil without stats handlers
 
 	// sendMu serializes the Transport's send side: SendHeader, SendMsg,
 	// Finish.
