@@ -278,3 +278,41 @@ func BenchmarkOnePortVsNative(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConnectVsREST calls one method, GetKitchen, over HTTP/1.1 with
+// one keep-alive connection: as REST (GET /v1/kitchens/1, its
+// google.api.http binding) and as Connect unary JSON (POST of {"id":"1"}
+// to /duet.test.v1.Kitchens/GetKitchen). Run with -count to interleave.
+func BenchmarkConnectVsREST(b *testing.B) {
+	f := start(b)
+	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	do := func(b *testing.B, newReq func() *http.Request) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			resp, err := hc.Do(newReq())
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("HTTP %d", resp.StatusCode)
+			}
+		}
+	}
+	b.Run("rest", func(b *testing.B) {
+		do(b, func() *http.Request {
+			req, _ := http.NewRequest("GET", "http://"+f.addr+"/v1/kitchens/1", nil)
+			return req
+		})
+	})
+	b.Run("connect-json", func(b *testing.B) {
+		body := []byte(`{"id":"1"}`)
+		do(b, func() *http.Request {
+			req, _ := http.NewRequest("POST", "http://"+f.addr+"/duet.test.v1.Kitchens/GetKitchen", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Connect-Protocol-Version", "1")
+			return req
+		})
+	})
+}

@@ -38,6 +38,8 @@ type connectHandler struct {
 	calls       *call.Invoker
 	maxMsg      int
 	compressors webCompressors
+	// acceptEncoding is the unary responses' Accept-Encoding value.
+	acceptEncoding []string
 	// json writes and reads JSON messages as protojson does with the REST
 	// transcoder's options (pbjson, plans built at registration).
 	json *pbjson.Codec
@@ -46,6 +48,11 @@ type connectHandler struct {
 	bodyTimeout  time.Duration
 	writeTimeout time.Duration
 }
+
+var (
+	contentTypeJSON  = []string{connectUnaryJSON}
+	contentTypeProto = []string{connectUnaryProto}
+)
 
 // connectMethod is a method and whether it may be called with GET.
 type connectMethod struct {
@@ -60,13 +67,15 @@ type connectMethod struct {
 const connectMinCompress = 1 << 10
 
 func newConnect(calls *call.Invoker, maxMsg int, marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOptions) *connectHandler {
-	return &connectHandler{
+	c := &connectHandler{
 		methods:     map[string]*connectMethod{},
 		calls:       calls,
 		maxMsg:      maxMsg,
 		compressors: newWebCompressors(),
 		json:        pbjson.New(marshal, unmarshal),
 	}
+	c.acceptEncoding = []string{c.compressors.accept}
+	return c
 }
 
 func (c *connectHandler) register(desc *grpc.ServiceDesc, impl any) {
@@ -236,7 +245,7 @@ type connectUnary struct {
 func (c *connectHandler) unaryResponse(w http.ResponseWriter, r *http.Request, json bool) *connectUnary {
 	u := &connectUnary{c: c, w: w, rc: http.NewResponseController(w), json: json}
 	if c.compressors.accept != "" {
-		w.Header().Set("Accept-Encoding", c.compressors.accept)
+		w.Header()["Accept-Encoding"] = c.acceptEncoding
 	}
 	u.comp = c.compressors.response(nil, acceptNames(r.Header.Get("Accept-Encoding")))
 	return u
@@ -388,7 +397,7 @@ func (u *connectUnary) Finish(err error, trailer metadata.MD) {
 	u.done = true
 	h := u.w.Header()
 	addConnectMetadata(h, "", u.header)
-	addConnectMetadata(h, "Trailer-", trailer)
+	addConnectMetadata(h, "trailer-", trailer)
 	if err != nil {
 		st := status.Convert(err)
 		_, code := connectCode(st.Code())
@@ -414,12 +423,14 @@ func (u *connectUnary) Finish(err error, trailer metadata.MD) {
 			body = zb.Bytes()
 		}
 	}
+	// Shared values, set without Header.Set's allocation: net/http only
+	// reads them.
 	if u.json {
-		h.Set("Content-Type", connectUnaryJSON)
+		h["Content-Type"] = contentTypeJSON
 	} else {
-		h.Set("Content-Type", connectUnaryProto)
+		h["Content-Type"] = contentTypeProto
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	u.w.WriteHeader(http.StatusOK)
 	_ = deadline.Write(u.w, u.rc, u.c.writeTimeout, body)
 }

@@ -189,15 +189,29 @@ func reservedConnectKey(k string) bool {
 }
 
 // addConnectMetadata adds md to h as headers, each name prefixed with
-// prefix ("Trailer-" for a unary response's trailers), binary values in
-// base64.
+// prefix ("trailer-" for a unary response's trailers), binary values in
+// base64. Names stay lower-case, as metadata keys are: HTTP field names
+// are case-insensitive, and canonicalizing would cost an allocation per
+// key on every call.
 func addConnectMetadata(h http.Header, prefix string, md metadata.MD) {
 	for k, vs := range md {
 		if reservedConnectKey(k) {
 			continue
 		}
+		name := k
+		if prefix != "" {
+			name = prefix + k
+		}
+		if !strings.HasSuffix(k, "-bin") {
+			if h[name] == nil {
+				h[name] = vs // shared: net/http only reads it
+			} else {
+				h[name] = append(h[name], vs...)
+			}
+			continue
+		}
 		for _, v := range vs {
-			h.Add(prefix+k, encodeMetadataValue(k, v))
+			h[name] = append(h[name], encodeMetadataValue(k, v))
 		}
 	}
 }
