@@ -53,6 +53,13 @@ func (kitchens) GetKitchen(ctx context.Context, r *testpb.GetKitchenRequest) (*t
 	return &testpb.Kitchen{Id: r.Id, Name: "kitchen " + r.Id}, nil
 }
 
+// DeactivateKitchen answers like GetKitchen, without headers: a POST
+// with a JSON body on REST ("/v1/kitchens/{id}:deactivate") for
+// BenchmarkConnectVsREST.
+func (kitchens) DeactivateKitchen(_ context.Context, r *testpb.GetKitchenRequest) (*testpb.Kitchen, error) {
+	return &testpb.Kitchen{Id: r.Id, Name: "kitchen " + r.Id}, nil
+}
+
 func (k kitchens) Tail(r *testpb.TailRequest, s grpc.ServerStreamingServer[testpb.Nested]) error {
 	n := r.Count
 	forever := n < 0
