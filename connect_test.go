@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -373,4 +374,41 @@ func TestConnectMetadata(t *testing.T) {
 			t.Errorf("%s leaked into metadata: %q", k, v)
 		}
 	}
+}
+
+// FuzzConnectUnary: whatever a client sends as a Connect unary request
+// (media type, encodings, timeout, body), the server answers without a
+// panic, and every error is the protocol's: a JSON body with a code, or a
+// bare 405/415.
+func FuzzConnectUnary(f *testing.F) {
+	get, _ := proto.Marshal(&testpb.GetKitchenRequest{Id: "5"})
+	f.Add("application/proto", "", "", get)
+	f.Add("application/json", "gzip", "100", []byte(`{"id":"5"}`))
+	f.Add("application/connect+proto", "", "", connectEnvelope(0, get))
+	f.Add("application/json; charset=latin1", "identity", "x", []byte(`{`))
+	srv := duet.NewServer()
+	testpb.RegisterKitchensServer(srv, kitchens{})
+	f.Fuzz(func(t *testing.T, ct, enc, timeout string, body []byte) {
+		for _, method := range []string{"GetKitchen", "Collect"} {
+			req, err := http.NewRequest("POST", "/duet.test.v1.Kitchens/"+method, bytes.NewReader(body))
+			if err != nil {
+				return
+			}
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Connect-Protocol-Version", "1")
+			req.Header.Set("Content-Encoding", enc)
+			req.Header.Set("Connect-Content-Encoding", enc)
+			req.Header.Set("Connect-Timeout-Ms", timeout)
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			switch {
+			case rec.Code == http.StatusMethodNotAllowed || rec.Code == http.StatusUnsupportedMediaType:
+			case rec.Code == http.StatusOK:
+			default:
+				if connectErrorCode(rec.Body.Bytes()) == "" {
+					t.Errorf("%s: HTTP %d without a Connect error body: %q", method, rec.Code, rec.Body.Bytes())
+				}
+			}
+		}
+	})
 }

@@ -10,7 +10,7 @@ import (
 // Defaults of a [Server]'s limits and timeouts. The README's "Operating
 // duet" lists them with the ones of net/http and grpc-go that apply.
 const (
-	// DefaultBodyBudget is the bytes that all the REST and gRPC-Web
+	// DefaultBodyBudget is the bytes that all the REST, gRPC-Web and Connect
 	// request bodies being read may hold in memory at once.
 	DefaultBodyBudget = rest.DefaultBodyBudget
 	// DefaultBodyTimeout is how long a request body (or one message of a
@@ -21,7 +21,7 @@ const (
 	DefaultWriteTimeout = rest.DefaultWriteTimeout
 )
 
-// WithBodyBudget bounds the bytes that the REST and gRPC-Web request
+// WithBodyBudget bounds the bytes that the REST, gRPC-Web and Connect request
 // bodies being read hold in memory at once, together (default
 // [DefaultBodyBudget]). Bodies grow only as their bytes arrive, never
 // from a declared Content-Length; a body that would take the total past
@@ -33,14 +33,14 @@ func WithBodyBudget(n int64) Option {
 	return optionFunc(func(s *Server) { s.budget = budget.New(n) })
 }
 
-// WithBodyTimeout sets how long a REST or gRPC-Web request body may take
+// WithBodyTimeout sets how long a REST, gRPC-Web or Connect request body may take
 // to arrive in full, and each message of a REST client stream (default
 // [DefaultBodyTimeout]). Zero means no bound.
 func WithBodyTimeout(d time.Duration) Option {
 	return optionFunc(func(s *Server) { s.bodyTimeout = d })
 }
 
-// WithWriteTimeout sets how long writing a unary REST or gRPC-Web
+// WithWriteTimeout sets how long writing a unary REST, gRPC-Web or Connect
 // response, or one message of a stream (Server-Sent Event, NDJSON line,
 // gRPC-Web frame, HttpBody chunk), may take (default
 // [DefaultWriteTimeout]); a client that stops reading is dropped when it
