@@ -130,3 +130,11 @@ func WithIncomingHeaders(names ...string) Option {
 func WithHTTPServer(configure func(*http.Server)) Option {
 	return optionFunc(func(s *Server) { s.httpHook = configure })
 }
+
+// WithOutgoingHeaders names header metadata keys that REST responses carry
+// as plain headers, such as "set-cookie" or "x-request-id", rather than
+// under Grpc-Metadata- (see rest.WithOutgoingHeaders). gRPC and gRPC-Web
+// send every header metadata key as a plain header already.
+func WithOutgoingHeaders(keys ...string) Option {
+	return WithRESTOptions(rest.WithOutgoingHeaders(keys...))
+}

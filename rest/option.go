@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -30,6 +31,7 @@ type config struct {
 	protojson     bool
 	maxBody       int64
 	incoming      []string
+	outgoing      map[string]bool
 	stats         []stats.Handler
 	cacheControl  map[string]string
 	statusErrors  bool
@@ -162,6 +164,21 @@ func WithDebugErrors() Option {
 // missing.
 func WithStrictRules() Option {
 	return optionFunc(func(c *config) { c.strictRules = true })
+}
+
+// WithOutgoingHeaders names header metadata keys that a handler's
+// grpc.SetHeader or grpc.SendHeader sends as plain response headers, such
+// as "set-cookie" or "x-request-id", instead of under Grpc-Metadata-
+// (grpc-gateway's convention, which stays for every other key).
+func WithOutgoingHeaders(keys ...string) Option {
+	return optionFunc(func(c *config) {
+		if c.outgoing == nil {
+			c.outgoing = map[string]bool{}
+		}
+		for _, k := range keys {
+			c.outgoing[strings.ToLower(k)] = true
+		}
+	})
 }
 
 // WithStatsHandler adds a stats.Handler, such as OpenTelemetry's

@@ -150,7 +150,7 @@ func (c *unaryCall) Finish(err error, trailer metadata.MD) {
 		err = status.Error(codes.Internal, "the method returned without a response")
 	}
 	if err != nil {
-		writeMetadata(c.w.Header(), c.header, trailer)
+		c.h.writeMetadata(c.w.Header(), c.header, trailer)
 		c.h.writeError(c.w, c.r, err)
 		return
 	}
@@ -167,22 +167,26 @@ func httpProblem(httpStatus int, c codes.Code, detail string) *problem.Problem {
 }
 
 // writeMetadata copies header metadata to the response: "location" to
-// Location, everything else under Grpc-Metadata-, as grpc-gateway does;
-// trailers under Grpc-Trailer-.
-func writeMetadata(h http.Header, header, trailer metadata.MD) {
+// Location, "www-authenticate" to WWW-Authenticate, the keys named with
+// [WithOutgoingHeaders] as plain headers, everything else under
+// Grpc-Metadata-, as grpc-gateway does; trailers under Grpc-Trailer-.
+func (h *Handler) writeMetadata(hdr http.Header, header, trailer metadata.MD) {
 	for k, vs := range header {
-		switch k {
-		case "location":
-			h["Location"] = vs
+		switch {
+		case k == "location":
+			hdr["Location"] = vs
 			continue
-		case "www-authenticate":
-			h["Www-Authenticate"] = vs
+		case k == "www-authenticate":
+			hdr["Www-Authenticate"] = vs
+			continue
+		case h.cfg.outgoing[k]:
+			hdr[http.CanonicalHeaderKey(k)] = vs
 			continue
 		}
-		h[http.CanonicalHeaderKey("Grpc-Metadata-"+k)] = vs
+		hdr[http.CanonicalHeaderKey("Grpc-Metadata-"+k)] = vs
 	}
 	for k, vs := range trailer {
-		h[http.CanonicalHeaderKey("Grpc-Trailer-"+k)] = vs
+		hdr[http.CanonicalHeaderKey("Grpc-Trailer-"+k)] = vs
 	}
 }
 
@@ -391,7 +395,7 @@ func produces(rt *route) string {
 // render writes a unary response.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg proto.Message, header, trailer metadata.MD) {
 	hdr := w.Header()
-	writeMetadata(hdr, header, trailer)
+	h.writeMetadata(hdr, header, trailer)
 	httpStatus := http.StatusOK
 	if rt.verb == http.MethodPost {
 		hasLoc := len(hdr["Location"]) > 0 && hdr["Location"][0] != ""

@@ -101,7 +101,7 @@ func (s *httpStream) writeHead() {
 	}
 	s.headSent = header // SetHeader joins into a new map: this one stays as sent
 	hdr := s.w.Header()
-	writeMetadata(hdr, header, nil)
+	s.h.writeMetadata(hdr, header, nil)
 	switch s.framing {
 	case framingSSE:
 		hdr.Set("Content-Type", "text/event-stream")
@@ -378,7 +378,7 @@ func (s *httpStream) Finish(err error, trailer metadata.MD) {
 		if sd.ClientStreams {
 			closeAfter(w, r) // the rest of the body is not read
 		}
-		writeMetadata(w.Header(), s.header, trailer)
+		h.writeMetadata(w.Header(), s.header, trailer)
 		h.writeError(w, r, err)
 		return
 	}
