@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -66,13 +65,13 @@ type connectMethod struct {
 // request without being told to.
 const connectMinCompress = 1 << 10
 
-func newConnect(calls *call.Invoker, maxMsg int, marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOptions) *connectHandler {
+func newConnect(calls *call.Invoker, maxMsg int, json *pbjson.Codec) *connectHandler {
 	c := &connectHandler{
 		methods:     map[string]*connectMethod{},
 		calls:       calls,
 		maxMsg:      maxMsg,
 		compressors: newWebCompressors(),
-		json:        pbjson.New(marshal, unmarshal),
+		json:        json,
 	}
 	c.acceptEncoding = []string{c.compressors.accept}
 	return c

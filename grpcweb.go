@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -41,13 +40,13 @@ type grpcWeb struct {
 	writeTimeout time.Duration
 }
 
-func newGRPCWeb(calls *call.Invoker, maxMsg int, marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOptions) *grpcWeb {
+func newGRPCWeb(calls *call.Invoker, maxMsg int, json *pbjson.Codec) *grpcWeb {
 	return &grpcWeb{
 		methods:     map[string]*call.Method{},
 		calls:       calls,
 		maxMsg:      maxMsg,
 		compressors: newWebCompressors(),
-		json:        webCodec{json: true, codec: pbjson.New(marshal, unmarshal)},
+		json:        webCodec{json: true, codec: json},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/duetrpc/duet/internal/call"
+	"github.com/duetrpc/duet/internal/pbjson"
 	"github.com/duetrpc/duet/internal/testpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
@@ -134,7 +135,7 @@ func FuzzGRPCWebRequest(f *testing.F) {
 	f.Add(true, false, []byte("AAAAAAQKAmlk"))
 	f.Add(true, false, []byte("AAAAAA==BAoCaWQ="))
 	f.Add(true, false, []byte("===="))
-	web := newGRPCWeb(call.New(call.Config{}), 1<<10, protojson.MarshalOptions{}, protojson.UnmarshalOptions{})
+	web := newGRPCWeb(call.New(call.Config{}), 1<<10, pbjson.New(protojson.MarshalOptions{}, protojson.UnmarshalOptions{}))
 	web.register(&testpb.Kitchens_ServiceDesc, testpb.UnimplementedKitchensServer{})
 	f.Fuzz(func(t *testing.T, text, compressed bool, body []byte) {
 		ct := "application/grpc-web"

@@ -14,6 +14,7 @@ import (
 	"github.com/duetrpc/duet/health"
 	"github.com/duetrpc/duet/internal/budget"
 	"github.com/duetrpc/duet/internal/call"
+	"github.com/duetrpc/duet/internal/pbjson"
 	"github.com/duetrpc/duet/rest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/stats"
@@ -109,9 +110,15 @@ func NewServer(opts ...Option) *Server {
 		Stats:   s.stats,
 		Headers: call.NewHeaders(s.incoming...),
 	})
-	s.web = newGRPCWeb(calls, s.maxMsg, marshal, unmarshal)
+	// gRPC-Web and Connect share one JSON codec (and its plans), made as
+	// REST's is: protojson itself when REST was told to use it.
+	json := pbjson.New(marshal, unmarshal)
+	if s.rest.Protojson() {
+		json = pbjson.Protojson(marshal, unmarshal)
+	}
+	s.web = newGRPCWeb(calls, s.maxMsg, json)
 	s.web.budget, s.web.bodyTimeout, s.web.writeTimeout = s.budget, s.bodyTimeout, s.writeTimeout
-	s.conn = newConnect(calls, s.maxMsg, marshal, unmarshal)
+	s.conn = newConnect(calls, s.maxMsg, json)
 	s.conn.budget, s.conn.bodyTimeout, s.conn.writeTimeout = s.budget, s.bodyTimeout, s.writeTimeout
 	s.mux = http.NewServeMux()
 	if s.health != nil {

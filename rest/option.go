@@ -107,7 +107,8 @@ func WithMarshalOptions(o protojson.MarshalOptions) Option {
 // of the Handler's own encoder. That encoder writes the same JSON (the
 // same tokens as protojson with the same MarshalOptions, in a fraction of
 // the time) from plans built when a service registers; this option is for
-// those who want protojson's code path all the same.
+// those who want protojson's code path all the same. On a duet.Server it
+// applies to gRPC-Web's and Connect's JSON as well.
 func WithProtojson() Option {
 	return optionFunc(func(c *config) { c.protojson = true })
 }
@@ -200,4 +201,12 @@ func WithHeartbeat(d time.Duration) Option {
 // protocols on the same server, such as gRPC-Web's +json, encode alike.
 func (h *Handler) JSONOptions() (protojson.MarshalOptions, protojson.UnmarshalOptions) {
 	return h.cfg.marshal, h.cfg.unmarshal
+}
+
+// Protojson reports whether h hands every JSON message to protojson itself
+// ([WithProtojson], or marshal options such as Multiline that only
+// protojson implements), so that other JSON protocols on the same server,
+// such as gRPC-Web's and Connect's, take the same code path.
+func (h *Handler) Protojson() bool {
+	return h.json.Protojson()
 }

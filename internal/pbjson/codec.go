@@ -69,6 +69,10 @@ func Protojson(marshal protojson.MarshalOptions, unmarshal protojson.UnmarshalOp
 	return &Codec{marshal: marshal, unmarshal: unmarshal, protojsonOnly: true}
 }
 
+// Protojson reports whether c hands every call to protojson itself: made
+// by [Protojson], or with options plans do not implement.
+func (c *Codec) Protojson() bool { return c.protojsonOnly }
+
 // MarshalOptions returns the protojson options the Codec reproduces.
 func (c *Codec) MarshalOptions() protojson.MarshalOptions { return c.marshal }
 
