@@ -191,7 +191,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Serve serves everything on lis until Shutdown: HTTP/1.1 and HTTP/2, the
 // latter over TLS with ALPN (WithTLS) or cleartext (h2c, prior knowledge).
-// It returns http.ErrServerClosed after Shutdown.
+// It returns http.ErrServerClosed after Shutdown. It panics when a REST
+// option names a method that no registered service has
+// (rest.Handler.CheckMethods).
 //
 // Each connection is classified first: an HTTP/2 connection whose first
 // request is native gRPC, sent by a client directly (no Via, Forwarded,
@@ -218,6 +220,7 @@ func (s *Server) Serve(lis net.Listener) error {
 	// connections over as replayed plaintext.
 	hs.Protocols.SetUnencryptedHTTP2(true)
 	s.configureHTTP(hs)
+	s.checkOptions()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -275,6 +278,7 @@ func (s *Server) configureHTTP(hs *http.Server) {
 // it for a second, internal port. It serves what lis gives it: for TLS,
 // wrap lis with tls.NewListener (handlers then see credentials.TLSInfo).
 func (s *Server) ServeGRPC(lis net.Listener) error {
+	s.checkOptions()
 	s.mu.Lock()
 	s.startLocked()
 	s.mu.Unlock()
@@ -283,6 +287,15 @@ func (s *Server) ServeGRPC(lis net.Listener) error {
 		return http.ErrServerClosed
 	}
 	return err
+}
+
+// checkOptions panics when an option names a method that no registered
+// service has (rest.Handler.CheckMethods): every service is registered by
+// the time serving starts, so this is the first moment it is decidable.
+func (s *Server) checkOptions() {
+	if err := s.rest.CheckMethods(); err != nil {
+		panic("duet: " + err.Error())
+	}
 }
 
 func (s *Server) startLocked() {

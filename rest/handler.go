@@ -41,6 +41,8 @@ type Handler struct {
 	// json writes response messages: protojson's output from plans built
 	// at registration (pbjson), or protojson itself under WithProtojson.
 	json *pbjson.Codec
+	// check judges the options that name methods, at the first request.
+	check optionCheck
 }
 
 // NewHandler returns a Handler with no services.

@@ -82,7 +82,8 @@ func WithStreamInterceptor(interceptors ...grpc.StreamServerInterceptor) Option 
 // WithRule gives the HTTP rule of a method whose proto has no
 // google.api.http annotation, or replaces the annotation. fullMethod is
 // "/package.Service/Method"; rule has the annotation's syntax, including
-// additional_bindings. Give it more than once to add bindings.
+// additional_bindings. Give it more than once to add bindings. A name no
+// registered service has makes ServeHTTP panic (see [Handler.CheckMethods]).
 func WithRule(fullMethod string, rule *annotations.HttpRule) Option {
 	return optionFunc(func(c *config) { c.rules[fullMethod] = append(c.rules[fullMethod], rule) })
 }
@@ -140,7 +141,8 @@ func WithIncomingHeaders(names ...string) Option {
 // WithCacheControl sets the Cache-Control header of successful GET
 // responses of a method ("/package.Service/Method"), such as
 // "max-age=60". Without it, responses carry no Cache-Control, and clients
-// still revalidate cheaply with the ETag.
+// still revalidate cheaply with the ETag. A name no registered service
+// has makes ServeHTTP panic (see [Handler.CheckMethods]).
 func WithCacheControl(fullMethod, value string) Option {
 	return optionFunc(func(c *config) { c.cacheControl[fullMethod] = value })
 }

@@ -32,8 +32,10 @@ import (
 // ServeHTTP routes the request to its method, binds the request message,
 // calls the method's grpc-go handler in process through the configured
 // interceptors, and writes the response or an application/problem+json
-// error.
+// error. It panics, on every request, when an option names a method no
+// registered service has (see [Handler.CheckMethods]).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mustCheckMethods()
 	defer h.recoverPanic(w, r)
 	// One allocation holds the request's per-call state, its path segments
 	// included, instead of one for each.
