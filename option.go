@@ -138,3 +138,11 @@ func WithHTTPServer(configure func(*http.Server)) Option {
 func WithOutgoingHeaders(keys ...string) Option {
 	return WithRESTOptions(rest.WithOutgoingHeaders(keys...))
 }
+
+// WithErrorWriter shapes every REST problem response, for problem types
+// of the service's own and extra members: see rest.ErrorWriter. It is
+// rest.WithErrorWriter, given here beside [WithDebugErrors]; gRPC,
+// gRPC-Web and Connect errors carry the status itself.
+func WithErrorWriter(f rest.ErrorWriter) Option {
+	return optionFunc(func(s *Server) { s.restOpts = append(s.restOpts, rest.WithErrorWriter(f)) })
+}

@@ -47,6 +47,7 @@ type config struct {
 	bodyTimeout  time.Duration
 	writeTimeout time.Duration
 	strictRules  bool
+	errorWriter  ErrorWriter
 }
 
 func defaultConfig() *config {

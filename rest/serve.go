@@ -549,16 +549,14 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		// §3), the one an Authorization header passed on implies.
 		w.Header()["Www-Authenticate"] = bearerChallenge
 	}
-	pw := problem.Writer{Debug: h.cfg.debug}
+	p := h.problem(r, err)
 	if !h.cfg.statusErrors {
-		pw.Write(w, r, err)
+		writtenAsIs.Write(w, nil, p) // r: localized already
 		return
 	}
-	p := pw.Problem(r, err)
-	st := p.GRPCStatus().Proto()
-	b, mErr := protojson.Marshal(st)
+	b, mErr := protojson.Marshal(p.GRPCStatus().Proto())
 	if mErr != nil {
-		pw.Write(w, r, err)
+		writtenAsIs.Write(w, nil, p)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/duetrpc/duet/internal/budget"
-	"github.com/duetrpc/duet/problem"
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -391,7 +390,7 @@ func (s *httpStream) Finish(err error, trailer metadata.MD) {
 	if errors.As(err, &fe) {
 		err = fe.problem()
 	}
-	p := problem.Writer{Debug: h.cfg.debug}.Problem(r, err)
+	p := h.problem(r, err)
 	b, mErr := json.Marshal(p)
 	if mErr != nil {
 		return
