@@ -16,7 +16,9 @@ import (
 
 	"github.com/duetrpc/duet"
 	"github.com/duetrpc/duet/internal/testpb"
+	"github.com/duetrpc/duet/rest"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -310,10 +312,18 @@ func TestConnectRouting(t *testing.T) {
 	if r.status != 200 || r.header.Get("Content-Type") != "application/json" {
 		t.Errorf("Connect JSON: HTTP %d %q %s", r.status, r.header.Get("Content-Type"), r.body)
 	}
-	// The same POST without the header is REST's: no route has that path.
+	// The same POST without the header: no REST rule binds the method's
+	// path, so it is Connect's too (the header is optional in the spec).
 	r = postConnect(t, f.addr, get, "application/json", body, nil)
-	if r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" {
-		t.Errorf("JSON POST without Connect-Protocol-Version: HTTP %d %q, want REST's 404 problem", r.status, r.header.Get("Content-Type"))
+	if r.status != 200 || r.header.Get("Content-Type") != "application/json" {
+		t.Errorf("JSON POST without Connect-Protocol-Version: HTTP %d %q %s, want Connect's 200", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	// A media type no protocol here speaks, on a method's path: 415, as
+	// grpc-go answers for gRPC, not a 404 that clients read as
+	// UNIMPLEMENTED.
+	r = postConnect(t, f.addr, get, "text/plain", body, nil)
+	if r.status != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain POST to a method's path: HTTP %d %s, want 415", r.status, r.body)
 	}
 	// REST's own binding of the method is untouched.
 	resp, err := http.Get("http://" + f.addr + "/v1/kitchens/7")
@@ -328,6 +338,24 @@ func TestConnectRouting(t *testing.T) {
 	r = postConnect(t, f.addr, "/v1/echo", "application/json", body, http.Header{"Connect-Protocol-Version": {"1"}})
 	if r.status != 404 || connectErrorCode(r.body) != "unimplemented" {
 		t.Errorf("Connect POST /v1/echo: HTTP %d %s, want 404 unimplemented", r.status, r.body)
+	}
+	// A REST rule bound to a method's own path keeps it: a JSON POST
+	// without the Connect header is REST's, with it Connect's.
+	bound := start(t, duet.WithRESTOptions(rest.WithRule("/duet.test.v1.Kitchens/GetKitchen",
+		&annotations.HttpRule{Pattern: &annotations.HttpRule_Post{Post: get}, Body: "*"})))
+	// (A malformed body tells the two apart: REST answers a problem,
+	// Connect its own error body.)
+	r = postConnect(t, bound.addr, get, "application/json", []byte(`{"id":`), nil)
+	if r.status != 400 || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("JSON POST to a REST-bound method path: HTTP %d %q %s, want REST's 400 problem", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	r = postConnect(t, bound.addr, get, "application/json", []byte(`{"id":`), http.Header{"Connect-Protocol-Version": {"1"}})
+	if r.header.Get("Content-Type") != "application/json" || connectErrorCode(r.body) == "" {
+		t.Errorf("Connect POST to a REST-bound method path: HTTP %d %q %s, want Connect's error", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	r = postConnect(t, bound.addr, get, "text/plain", body, nil)
+	if r.status < 400 || r.status >= 500 || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("text/plain POST to a REST-bound method path: HTTP %d %q, want REST's 4xx problem", r.status, r.header.Get("Content-Type"))
 	}
 	// GET of a method without NO_SIDE_EFFECTS: 405, POST allowed.
 	req, _ := http.NewRequest("GET", "http://"+f.addr+get+"?connect=v1&encoding=json&message=%7B%7D", nil)

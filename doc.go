@@ -75,12 +75,16 @@
 //     application/proto, or a GET with the connect=v1 or message query
 //     parameter, to a registered method's path (/package.Service/Method).
 //  3. HTTP/2 with Content-Type application/grpc*: native gRPC.
-//  4. Everything else: health probes, handlers added with Handle, REST.
+//  4. A registered method's path that no REST rule binds: Connect again,
+//     which answers 415 Unsupported Media Type for a Content-Type no
+//     protocol here speaks (as grpc-go does), never REST's 404.
+//  5. Everything else: health probes, handlers added with Handle, REST.
 //
 // So a POST of application/json to /package.Service/Method is Connect
 // when it carries Connect-Protocol-Version (every Connect client sends
-// it) and REST otherwise, and a google.api.http rule may bind that same
-// path without ever taking a Connect call.
+// it) or when no REST rule binds that path, and REST otherwise: a
+// google.api.http rule may bind that same path without ever taking a
+// Connect call.
 //
 // On the one port, each connection is classified before net/http sees it:
 // an HTTP/2 connection whose first request is native gRPC from a client
@@ -92,8 +96,9 @@
 // port. See [Server.Serve] and the README's numbers.
 //
 // gRPC-Web (application/grpc-web, +proto, and the base64 -text variants)
-// is framed here, per the protocol spec, for unary and server-streaming
-// methods, so browsers need no proxy; [WithCORS] admits other origins.
+// is framed here, per the protocol spec, for every kind of method (client
+// and bidirectional streams full duplex over HTTP/2, half duplex over
+// HTTP/1.1), so browsers need no proxy; [WithCORS] admits other origins.
 package duet
 
 //go:generate go run ./internal/protogen

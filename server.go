@@ -184,6 +184,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.conn.ServeHTTP(w, r)
 	case r.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc"):
 		s.serveGRPC(w, r)
+	case s.conn.methods[r.URL.Path] != nil && !s.rest.Routes(r):
+		// A method's own path that no REST rule claims: Connect answers,
+		// with a 415 for a media type no protocol here speaks (as grpc-go
+		// does for gRPC), never REST's 404.
+		s.conn.ServeHTTP(w, r)
 	default:
 		s.mux.ServeHTTP(w, r)
 	}
