@@ -102,7 +102,9 @@ func WithMaxMessageBytes(n int) Option {
 // every protocol: the grpc.Server's for native gRPC, and the same sequence
 // for gRPC-Web and REST (TagRPC, InHeader, Begin, InPayload, OutHeader,
 // OutPayload, OutTrailer, End), so one span or metric describes a call
-// whichever way it came. A grpc.StatsHandler given through
+// whichever way it came. Each connection net/http serves on the one port
+// gets TagConn, ConnBegin and ConnEnd as grpc-go's do, and its calls'
+// contexts derive from the one TagConn returned. A grpc.StatsHandler given through
 // [WithGRPCOptions] sees native gRPC only: grpc-go gives no way to read it
 // back.
 func WithStatsHandler(h stats.Handler) Option {

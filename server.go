@@ -225,6 +225,9 @@ func (s *Server) Serve(lis net.Listener) error {
 	// connections over as replayed plaintext.
 	hs.Protocols.SetUnencryptedHTTP2(true)
 	s.configureHTTP(hs)
+	if len(s.stats) > 0 {
+		(&connStats{handlers: s.stats, conns: map[net.Conn]context.Context{}}).install(hs)
+	}
 	s.checkOptions()
 	s.mu.Lock()
 	if s.closed {
