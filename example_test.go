@@ -24,7 +24,7 @@ import (
 // A service served as gRPC, gRPC-Web and REST on one port, with health,
 // shut down gracefully on SIGINT or SIGTERM.
 func Example() {
-	hs := health.New(nil)
+	hs := health.New()
 	srv := duet.NewServer(
 		duet.WithChain(grpcx.Server{Deadlines: grpcx.Deadlines{Default: 5 * time.Second, Max: 30 * time.Second}}),
 		duet.WithHealth(hs),

@@ -404,7 +404,7 @@ func TestCORSPreflight(t *testing.T) {
 }
 
 func TestHealthOnThePort(t *testing.T) {
-	hs := health.New(nil)
+	hs := health.New()
 	f := start(t, duet.WithHealth(hs))
 	resp, err := http.Get("http://" + f.addr + "/readyz")
 	if err != nil {
@@ -422,7 +422,7 @@ func TestHealthOnThePort(t *testing.T) {
 func TestShutdownWithOpenStreams(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
-		hs := health.New(nil)
+		hs := health.New()
 		srv := duet.NewServer(duet.WithHealth(hs))
 		impl := kitchens{streaming: make(chan struct{}, 16)}
 		testpb.RegisterKitchensServer(srv, impl)

@@ -26,7 +26,7 @@ import (
 // ports, and gRPC-Web; a final 503 problem event on SSE and NDJSON),
 // never INTERNAL; and Run returns nil, so a SIGTERM exits 0.
 func TestShutdownClientsCanActOn(t *testing.T) {
-	hs := health.New(nil)
+	hs := health.New()
 	srv := duet.NewServer(duet.WithHealth(hs), duet.WithDrain(300*time.Millisecond))
 	impl := kitchens{streaming: make(chan struct{}, 16)}
 	testpb.RegisterKitchensServer(srv, impl)

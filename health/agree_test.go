@@ -15,7 +15,7 @@ import (
 
 // TestGRPCAndHTTPAgree: in every state, gRPC's overall status and
 // /readyz give the same verdict; with no checks at all a started server
-// is SERVING (the README's health.New(nil) pattern).
+// is SERVING (the README's health.New() pattern).
 func TestGRPCAndHTTPAgree(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -43,7 +43,7 @@ func TestGRPCAndHTTPAgree(t *testing.T) {
 			if tc.checks != nil {
 				checks = tc.checks(f)
 			}
-			hs := health.New(checks)
+			hs := health.New(health.WithChecks(checks...))
 			t.Cleanup(hs.Close)
 			tc.setup(hs, f)
 			cc := startGRPC(t, hs)
@@ -93,7 +93,7 @@ func start(hs *health.Server, _ *flag) {
 func TestWatchEndsOnShutdown(t *testing.T) {
 	for _, name := range []string{"served before", "not serving before"} {
 		t.Run(name, func(t *testing.T) {
-			hs := health.New(nil)
+			hs := health.New()
 			if name == "served before" {
 				hs.Start()
 			}

@@ -13,10 +13,10 @@ import (
 // BenchmarkReadyz measures one probe answered from the cached results.
 func BenchmarkReadyz(b *testing.B) {
 	ok := func(context.Context) error { return nil }
-	hs := health.New([]health.Check{
-		{Name: "db", Func: ok, Interval: time.Hour, Critical: true},
-		{Name: "cache", Func: ok, Interval: time.Hour},
-	})
+	hs := health.New(health.WithChecks(
+		health.Check{Name: "db", Func: ok, Interval: time.Hour, Critical: true},
+		health.Check{Name: "cache", Func: ok, Interval: time.Hour},
+	))
 	hs.Start()
 	b.Cleanup(hs.Close)
 	for _, path := range []string{"/readyz", "/readyz?verbose"} {

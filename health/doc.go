@@ -12,9 +12,9 @@
 // grpc-go's server coalesces its pending updates and it receives the
 // latest status rather than every intermediate one.
 //
-//	hs := health.New([]health.Check{
-//		{Name: "db", Func: db.PingContext, Interval: 5 * time.Second, Critical: true},
-//	})
+//	hs := health.New(health.WithChecks(
+//		health.Check{Name: "db", Func: db.PingContext, Interval: 5 * time.Second, Critical: true},
+//	))
 //	hs.AddService("users.v1.UserService", "db")
 //	hs.Register(grpcServer)
 //	mux.Handle("/livez", hs)

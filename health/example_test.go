@@ -12,12 +12,12 @@ import (
 )
 
 func ExampleNew() {
-	hs := health.New([]health.Check{{
+	hs := health.New(health.WithChecks(health.Check{
 		Name:     "db",
 		Func:     func(ctx context.Context) error { return nil }, // e.g. db.PingContext
 		Interval: 5 * time.Second,
 		Critical: true,
-	}})
+	}))
 	hs.AddService("users.v1.UserService", "db")
 
 	srv := grpc.NewServer()
@@ -46,7 +46,7 @@ func ExampleFail() {
 }
 
 func ExampleServer_Shutdown() {
-	hs := health.New(nil)
+	hs := health.New()
 	hs.Start()
 	hs.Shutdown() // first in a graceful stop: readiness fails, gRPC NOT_SERVING
 	rec := httptest.NewRecorder()
@@ -56,7 +56,7 @@ func ExampleServer_Shutdown() {
 }
 
 func ExampleServer_SetReady() {
-	hs := health.New(nil)
+	hs := health.New()
 	hs.SetReady(false) // until caches are warm
 	hs.Start()
 	defer hs.Close()

@@ -85,20 +85,44 @@ type Server struct {
 	onReport func(Result)
 }
 
-// Option configures a [Server].
-type Option func(*Server)
+// Option configures a [Server]. Options are applied in the order given;
+// a server built with none has no checks and is SERVING once started.
+type Option interface{ apply(*Server) }
 
-// WithClock replaces time.Now, for tests.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+type optionFunc func(*Server)
+
+func (f optionFunc) apply(s *Server) { f(s) }
+
+// WithChecks adds checks for the server to run in the background. It may
+// be given more than once; the checks add up. A check with no Interval
+// runs every 10 seconds, and one with no Timeout gets 2 seconds or its
+// Interval, whichever is shorter.
+func WithChecks(checks ...Check) Option {
+	return optionFunc(func(s *Server) { s.checks = append(s.checks, checks...) })
+}
+
+// WithClock replaces time.Now as the source of each [Result]'s Time. It
+// exists for tests that need reproducible times; the default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(s *Server) {
+		if now != nil {
+			s.now = now
+		}
+	})
+}
 
 // WithReport calls f after every check run, with the check's own error in
-// Result.Err: the place to log failures.
-func WithReport(f func(Result)) Option { return func(s *Server) { s.onReport = f } }
+// Result.Err. It is the place to log failures, since the probes show only
+// public messages. By default nothing is called.
+func WithReport(f func(Result)) Option {
+	return optionFunc(func(s *Server) { s.onReport = f })
+}
 
-// New returns a server for checks. Until [Server.Start] runs them, every
-// status is NOT_SERVING and readiness fails; liveness holds. The server is
-// ready once its checks have run, unless [Server.SetReady] says otherwise.
-func New(checks []Check, opts ...Option) *Server {
+// New returns a server for the checks given with [WithChecks]. Until
+// [Server.Start] runs them, every status is NOT_SERVING and readiness
+// fails; liveness holds. The server is ready once its checks have run,
+// unless [Server.SetReady] says otherwise.
+func New(opts ...Option) *Server {
 	s := &Server{
 		grpc:     grpchealth.NewServer(),
 		now:      time.Now,
@@ -109,8 +133,10 @@ func New(checks []Check, opts ...Option) *Server {
 		drained:  make(chan struct{}),
 	}
 	for _, o := range opts {
-		o(s)
+		o.apply(s)
 	}
+	checks := s.checks
+	s.checks = make([]Check, 0, len(checks))
 	for _, c := range checks {
 		if c.Interval <= 0 {
 			c.Interval = 10 * time.Second

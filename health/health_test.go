@@ -73,7 +73,7 @@ func startGRPC(t *testing.T, hs *health.Server, dialOpts ...grpc.DialOption) *gr
 
 func TestGRPCCheckWatchList(t *testing.T) {
 	db := &flag{}
-	hs := health.New([]health.Check{{Name: "db", Func: db.check, Interval: 5 * time.Millisecond, Critical: true}})
+	hs := health.New(health.WithChecks(health.Check{Name: "db", Func: db.check, Interval: 5 * time.Millisecond, Critical: true}))
 	hs.AddService("users.v1.UserService", "db")
 	hs.AddService("static.v1.Files")
 	cc := startGRPC(t, hs)
@@ -146,7 +146,7 @@ func TestGRPCCheckWatchList(t *testing.T) {
 func TestClientSideHealthChecking(t *testing.T) {
 	db := &flag{}
 	db.bad.Store(true)
-	hs := health.New([]health.Check{{Name: "db", Func: db.check, Interval: 5 * time.Millisecond, Critical: true}})
+	hs := health.New(health.WithChecks(health.Check{Name: "db", Func: db.check, Interval: 5 * time.Millisecond, Critical: true}))
 	hs.Start()
 	defer hs.Close()
 	cc := startGRPC(t, hs, grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}}`))
@@ -185,13 +185,13 @@ func TestHTTPProbes(t *testing.T) {
 	db, cache := &flag{}, &flag{}
 	hang := make(chan struct{})
 	t.Cleanup(func() { close(hang) })
-	hs := health.New([]health.Check{
-		{Name: "db", Func: db.check, Interval: 5 * time.Millisecond, Critical: true},
-		{Name: "cache", Func: cache.check, Interval: 5 * time.Millisecond},
-		{Name: "hung", Func: func(context.Context) error { <-hang; return nil }, Interval: time.Hour, Timeout: 20 * time.Millisecond},
-		{Name: "panics", Func: func(context.Context) error { panic("oops") }, Interval: time.Hour},
-		{Name: "public", Func: func(context.Context) error { return health.Fail("replica lag 30s") }, Interval: time.Hour},
-	})
+	hs := health.New(health.WithChecks(
+		health.Check{Name: "db", Func: db.check, Interval: 5 * time.Millisecond, Critical: true},
+		health.Check{Name: "cache", Func: cache.check, Interval: 5 * time.Millisecond},
+		health.Check{Name: "hung", Func: func(context.Context) error { <-hang; return nil }, Interval: time.Hour, Timeout: 20 * time.Millisecond},
+		health.Check{Name: "panics", Func: func(context.Context) error { panic("oops") }, Interval: time.Hour},
+		health.Check{Name: "public", Func: func(context.Context) error { return health.Fail("replica lag 30s") }, Interval: time.Hour},
+	))
 	mux := http.NewServeMux()
 	for _, p := range []string{"/livez", "/readyz", "/healthz"} {
 		mux.Handle(p, hs)
@@ -252,7 +252,7 @@ func TestHTTPProbes(t *testing.T) {
 
 func TestReadinessGateAndLiveness(t *testing.T) {
 	worker := &flag{}
-	hs := health.New([]health.Check{{Name: "worker", Func: worker.check, Interval: 5 * time.Millisecond, Liveness: true}})
+	hs := health.New(health.WithChecks(health.Check{Name: "worker", Func: worker.check, Interval: 5 * time.Millisecond, Liveness: true}))
 	srv := httptest.NewServer(hs)
 	t.Cleanup(srv.Close)
 	hs.SetReady(false)
@@ -270,13 +270,13 @@ func TestReadinessGateAndLiveness(t *testing.T) {
 // Close stops the checks without turning a run in flight into a failure.
 func TestCloseKeepsStatus(t *testing.T) {
 	var calls atomic.Int32
-	hs := health.New([]health.Check{{Name: "db", Interval: time.Millisecond, Timeout: time.Hour, Critical: true,
+	hs := health.New(health.WithChecks(health.Check{Name: "db", Interval: time.Millisecond, Timeout: time.Hour, Critical: true,
 		Func: func(ctx context.Context) error {
 			if calls.Add(1) > 1 {
 				<-ctx.Done() // in flight when Close runs
 			}
 			return nil
-		}}})
+		}}))
 	hs.Start()
 	waitFor(t, "a second run in flight", func() bool { return calls.Load() > 1 })
 	hs.Close()

@@ -70,7 +70,7 @@ func newServer(opts ...duet.Option) *duet.Server {
 // /healthz), reflection and the page; opts add to or override its options
 // (main adds the drain period).
 func newServerWith(h *hub, b bus, opts ...duet.Option) *duet.Server {
-	hs := health.New(nil)
+	hs := health.New()
 	hs.AddService(chatpb.ChatService_ServiceDesc.ServiceName)
 	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs)}, opts...)...)
 	chatpb.RegisterChatServiceServer(srv, &service{hub: h, bus: b, now: time.Now})

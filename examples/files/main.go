@@ -76,7 +76,7 @@ var openAPIOptions = rest.OpenAPIOptions{
 // /openapi.json; opts add to or override its options (main adds the drain
 // period).
 func newServer(dir string, opts ...duet.Option) *duet.Server {
-	hs := health.New(nil)
+	hs := health.New()
 	hs.AddService(filespb.FileService_ServiceDesc.ServiceName)
 	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs)}, opts...)...)
 	filespb.RegisterFileServiceServer(srv, &service{dir: dir})

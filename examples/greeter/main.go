@@ -39,7 +39,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to serve gRPC, gRPC-Web and REST on")
 	flag.Parse()
 
-	srv := duet.NewServer(duet.WithHealth(health.New(nil)))
+	srv := duet.NewServer(duet.WithHealth(health.New()))
 	greeterpb.RegisterGreeterServer(srv, greeter{}) // gRPC, gRPC-Web and REST
 	reflection.Register(srv.GRPCServer())           // for grpcurl
 	srv.Handle("GET /openapi.json", srv.REST().OpenAPIHandler(rest.OpenAPIOptions{Title: "Greeter"}))

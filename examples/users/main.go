@@ -85,7 +85,7 @@ var openAPIOptions = rest.OpenAPIOptions{
 // OpenAPI document at /openapi.json; opts add to or override its options
 // (main adds the drain period).
 func newServer(store Store, keys [][]byte, opts ...duet.Option) *duet.Server {
-	hs := health.New(nil)
+	hs := health.New()
 	hs.AddService(userspb.UserService_ServiceDesc.ServiceName)
 	srv := duet.NewServer(append([]duet.Option{duet.WithHealth(hs), duet.WithRESTOptions(linkOptions()...)}, opts...)...)
 	userspb.RegisterUserServiceServer(srv, newService(store, keys))
