@@ -12,7 +12,7 @@
 // INVALID_ARGUMENT with a BadRequest violation on page_token and says no
 // more than that.
 //
-//	pager := pagination.New([][]byte{key}, 24*time.Hour, pagination.Sizes{Default: 20, Max: 100})
+//	pager := pagination.New([][]byte{key}, pagination.WithSizes(pagination.Sizes{Default: 20, Max: 100}))
 //
 //	func (s *server) ListUsers(ctx context.Context, req *pb.ListUsersRequest) (*pb.ListUsersResponse, error) {
 //		page, err := s.pager.Start(req) // page_size, page_token

@@ -50,10 +50,52 @@ type Pager struct {
 	Sizes Sizes
 }
 
-// New returns a Pager signing with keys (see [NewCodec]) and tokens that
-// live ttl.
-func New(keys [][]byte, ttl time.Duration, sizes Sizes) *Pager {
-	return &Pager{Codec: NewCodec(keys, ttl, nil), Sizes: sizes}
+// DefaultTTL is how long a page token lives unless [WithTTL] says
+// otherwise: long enough to page through a listing at a human pace, short
+// enough that a leaked token soon stops working.
+const DefaultTTL = 24 * time.Hour
+
+// Option configures a [Pager] built with [New].
+type Option interface{ apply(*pagerConfig) }
+
+type pagerConfig struct {
+	ttl   time.Duration
+	sizes Sizes
+	now   func() time.Time
+}
+
+type optionFunc func(*pagerConfig)
+
+func (f optionFunc) apply(c *pagerConfig) { f(c) }
+
+// WithTTL sets how long a page token stays valid after it is issued; the
+// default is [DefaultTTL]. A ttl of zero or less issues tokens that never
+// expire, which is only safe when the keys are rotated.
+func WithTTL(ttl time.Duration) Option {
+	return optionFunc(func(c *pagerConfig) { c.ttl = ttl })
+}
+
+// WithSizes sets the page-size policy. Without it the zero [Sizes]
+// applies: 50 items when the client asks for none, at most 1000.
+func WithSizes(sizes Sizes) Option {
+	return optionFunc(func(c *pagerConfig) { c.sizes = sizes })
+}
+
+// WithClock replaces time.Now as the clock that stamps and checks token
+// expiry. It exists for tests; nil keeps time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *pagerConfig) { c.now = now })
+}
+
+// New returns a Pager signing tokens with keys, as [NewCodec] does: the
+// first key signs, every key verifies, so keys can be rotated. It panics
+// when keys is empty.
+func New(keys [][]byte, opts ...Option) *Pager {
+	c := pagerConfig{ttl: DefaultTTL}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	return &Pager{Codec: NewCodec(keys, c.ttl, c.now), Sizes: c.sizes}
 }
 
 // Page is where a List request starts.

@@ -97,7 +97,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestQueryBinding(t *testing.T) {
-	pager := pagination.New([][]byte{key1}, time.Hour, pagination.Sizes{Default: 2, Max: 10})
+	pager := pagination.New([][]byte{key1}, pagination.WithTTL(time.Hour), pagination.WithSizes(pagination.Sizes{Default: 2, Max: 10}))
 	req := &testpb.ListKitchensRequest{Filter: "red", OrderBy: "name"}
 	page, err := pager.Start(req)
 	if err != nil || page.Size != 2 || page.Cursor != nil {
@@ -116,6 +116,39 @@ func TestQueryBinding(t *testing.T) {
 		if _, err := pager.Start(other); err != pagination.ErrInvalidToken {
 			t.Errorf("token with %v: %v, want refusal", other, err)
 		}
+	}
+}
+
+// TestNewOptions checks what New's options promise: tokens live
+// DefaultTTL unless WithTTL says otherwise, zero or less never expires, and
+// no WithSizes is the zero Sizes policy.
+func TestNewOptions(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []pagination.Option
+		age       time.Duration
+		wantValid bool
+	}{
+		{"default ttl, fresh", nil, pagination.DefaultTTL - time.Second, true},
+		{"default ttl, expired", nil, pagination.DefaultTTL + time.Second, false},
+		{"ttl 1m, expired", []pagination.Option{pagination.WithTTL(time.Minute)}, 2 * time.Minute, false},
+		{"ttl 0 never expires", []pagination.Option{pagination.WithTTL(0)}, 10 * 365 * 24 * time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{t: time.Unix(1_700_000_000, 0)}
+			pager := pagination.New([][]byte{key1}, append(tt.opts, pagination.WithClock(clk.now))...)
+			page, err := pager.Start(&testpb.ListKitchensRequest{})
+			if err != nil || page.Size != 50 {
+				t.Fatalf("first page with the zero Sizes: %+v %v, want size 50", page, err)
+			}
+			tok := pager.Next(page, []byte("k1"))
+			clk.t = clk.t.Add(tt.age)
+			_, err = pager.Start(&testpb.ListKitchensRequest{PageToken: tok})
+			if valid := err == nil; valid != tt.wantValid {
+				t.Errorf("token after %v: err %v, want valid %v", tt.age, err, tt.wantValid)
+			}
+		})
 	}
 }
 
@@ -212,7 +245,7 @@ func TestKeysetWalkUnderConcurrentChanges(t *testing.T) {
 			}
 		}
 	}()
-	pager := pagination.New([][]byte{key1}, time.Hour, pagination.Sizes{Default: 7, Max: 7})
+	pager := pagination.New([][]byte{key1}, pagination.WithTTL(time.Hour), pagination.WithSizes(pagination.Sizes{Default: 7, Max: 7}))
 	seen := map[int64]int{}
 	token := ""
 	for pages := 0; ; pages++ {
@@ -325,8 +358,10 @@ func ExampleKeyset() {
 	// [c d] d
 }
 
-func ExamplePager() {
-	pager := pagination.New([][]byte{key1}, time.Hour, pagination.Sizes{Default: 2, Max: 10})
+func ExampleNew() {
+	pager := pagination.New([][]byte{key1},
+		pagination.WithTTL(time.Hour),
+		pagination.WithSizes(pagination.Sizes{Default: 2, Max: 10}))
 	page, _ := pager.Start(&testpb.ListKitchensRequest{Filter: "red"})
 	fmt.Println(page.Size, page.Cursor == nil)
 	// Output: 2 true

@@ -29,7 +29,7 @@ type service struct {
 func newService(store Store, keys [][]byte) *service {
 	return &service{
 		store: store,
-		pages: pagination.New(keys, 24*time.Hour, pagination.Sizes{Default: 20, Max: 100}),
+		pages: pagination.New(keys, pagination.WithTTL(24*time.Hour), pagination.WithSizes(pagination.Sizes{Default: 20, Max: 100})),
 	}
 }
 
