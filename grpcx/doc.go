@@ -17,6 +17,12 @@
 //		Deadlines: grpcx.ClientDeadlines{Default: 5 * time.Second, Margin: 20 * time.Millisecond},
 //	}.Options(), grpc.WithTransportCredentials(creds))...)
 //
+// [Server], [Client] and their pieces are plain option structs, in the
+// style of protobuf-go's MarshalOptions, rather than functional options:
+// each has several independent settings, its zero value is the
+// recommended chain, a literal names what it changes, and the value can be
+// handed on whole (duet.WithChain takes a [Server]).
+//
 // Each piece ([Deadlines], [ClientDeadlines], [Errors], [Recover]) is also
 // usable alone. [HeaderTimeout] reads a deadline from HTTP headers
 // (Grpc-Timeout, Connect-Timeout-Ms) for transports that are not gRPC.
