@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/duetrpc/duet/problem"
+
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -43,7 +45,8 @@ type Errors struct {
 	Debug bool
 }
 
-// toStatus is the mapping: errors with a GRPCStatus method (a
+// toStatus is the mapping (errors it reports come back marked with
+// problem.Reported, so that a REST problem says they were logged): errors with a GRPCStatus method (a
 // *problem.Problem among them) keep their status; context errors become
 // DEADLINE_EXCEEDED and CANCELLED; anything else becomes INTERNAL with a
 // generic message. Wrapped errors are unwrapped with errors.As.
@@ -56,17 +59,22 @@ func (e Errors) toStatus(ctx context.Context, method string, err error) error {
 		st := gs.GRPCStatus()
 		if st == nil || st.Code() == codes.OK {
 			e.report(ctx, method, err)
-			return status.Error(codes.Internal, internalMessage)
+			return problem.Reported(status.Error(codes.Internal, internalMessage))
 		}
+		reported := false
 		switch st.Code() {
 		case codes.Internal, codes.Unknown, codes.DataLoss:
 			e.report(ctx, method, err)
 			if !e.Debug {
-				return status.Error(st.Code(), internalMessage)
+				return problem.Reported(status.Error(st.Code(), internalMessage))
 			}
+			reported = true
 		}
 		if !e.Debug {
 			st = withoutDebugInfo(st)
+		}
+		if reported {
+			return problem.Reported(st.Err())
 		}
 		return st.Err()
 	}
@@ -78,9 +86,9 @@ func (e Errors) toStatus(ctx context.Context, method string, err error) error {
 	}
 	e.report(ctx, method, err)
 	if e.Debug {
-		return status.Error(codes.Internal, err.Error())
+		return problem.Reported(status.Error(codes.Internal, err.Error()))
 	}
-	return status.Error(codes.Internal, internalMessage)
+	return problem.Reported(status.Error(codes.Internal, internalMessage))
 }
 
 func (e Errors) report(ctx context.Context, method string, err error) {
@@ -147,7 +155,7 @@ func (rc Recover) recovered(ctx context.Context, method string, v any) error {
 		report = Log
 	}
 	report(ctx, method, &PanicError{Value: v, Stack: debug.Stack()})
-	return status.Error(codes.Internal, internalMessage)
+	return problem.Reported(status.Error(codes.Internal, internalMessage))
 }
 
 // UnaryServerInterceptor returns the recovery interceptor for unary calls.

@@ -34,7 +34,7 @@ func ExampleWrite_internalError() {
 	problem.Write(rec, nil, errors.New("dial tcp 10.0.0.7:5432: connection refused"))
 	fmt.Print(rec.Body.String())
 	// Output:
-	// {"type":"about:blank","title":"Internal Server Error","status":500,"detail":"The server could not complete the request. The error was logged.","code":"INTERNAL"}
+	// {"type":"about:blank","title":"Internal Server Error","status":500,"detail":"The server could not complete the request.","code":"INTERNAL"}
 }
 
 func ExampleFromStatus() {

@@ -58,8 +58,11 @@ type Writer struct {
 }
 
 // redactedDetail replaces the message of errors whose text was not meant
-// for clients.
-const redactedDetail = "The server could not complete the request. The error was logged."
+// for clients; loggedDetail, of those marked [Reported], says so.
+const (
+	redactedDetail = "The server could not complete the request."
+	loggedDetail   = "The server could not complete the request. The error was logged."
+)
 
 // Write writes err to w as an application/problem+json response, using the
 // zero [Writer]. See [Writer.Write].
@@ -129,6 +132,9 @@ func (wr Writer) Problem(r *http.Request, err error) *Problem {
 		c := p.GRPCStatusCode()
 		if c == codes.Unknown || c == codes.Internal || c == codes.DataLoss {
 			p.Detail = redactedDetail
+			if reported(err) {
+				p.Detail = loggedDetail
+			}
 			delete(p.Extensions, memberMessage)
 		}
 	}

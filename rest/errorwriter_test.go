@@ -65,7 +65,7 @@ func TestErrorWriter(t *testing.T) {
 		{"binding error", nil, http.MethodPost, "/v1/kitchens", "{not json", 400,
 			seen{codes.InvalidArgument, "", ""}, `"type":"https://e.example/InvalidArgument"`},
 		{"internal: redacted problem, full status", nil, http.MethodPost, "/v1/fail", `{"code":13,"message":"db password=x"}`, 500,
-			seen{codes.Internal, "db password=x", "The server could not complete the request. The error was logged."}, `"extra":"member"`},
+			seen{codes.Internal, "db password=x", "The server could not complete the request."}, `"extra":"member"`},
 		{"status errors", []rest.Option{rest.WithStatusErrors()}, http.MethodGet, "/v1/kitchens/missing", "", 404,
 			seen{codes.NotFound, "kitchen kitchens/missing not found", ""}, `"message":"rewritten"`},
 	} {

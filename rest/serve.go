@@ -103,7 +103,7 @@ func (h *Handler) recoverPanic(w http.ResponseWriter, r *http.Request) {
 		panic(v)
 	}
 	h.report(r.Context(), slog.LevelError, r.Method+" "+r.URL.Path, "panic", fmt.Errorf("%v\n%s", v, debug.Stack()))
-	h.writeError(w, r, status.Error(codes.Internal, "panic"))
+	h.writeError(w, r, problem.Reported(status.Error(codes.Internal, "panic")))
 }
 
 // reqPath is a request's escaped path and the segments matched against

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/duetrpc/duet/grpcx"
+	"github.com/duetrpc/duet/problem"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -107,7 +108,7 @@ func (s *Stream) invoke() (err error) {
 				panic(v) // the adapter aborting the response, not a handler bug
 			}
 			s.inv.report(s.ctx, m.Name, &grpcx.PanicError{Value: v, Stack: debug.Stack()})
-			err = status.Error(codes.Internal, "internal error")
+			err = problem.Reported(status.Error(codes.Internal, "internal error"))
 		}
 	}()
 	if m.unary != nil {
