@@ -1,7 +1,6 @@
 package duet
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"sync"
@@ -88,26 +87,11 @@ func (c *connectHandler) serveStream(w http.ResponseWriter, r *http.Request, m *
 	c.calls.Serve(&s.cs, r, m.Method, s)
 }
 
-// readSingle reads the request of a server-streaming call, which must be
-// exactly one message: none or several is UNIMPLEMENTED, as for gRPC.
-func (s *connectStream) readSingle() error {
-	payload, err := s.body.next()
-	if err == io.EOF {
-		return status.Error(codes.Unimplemented, "connect: no request message for a method that takes one")
-	}
-	if err != nil {
-		return err
-	}
-	s.req = bytes.Clone(payload)
-	switch _, err := s.body.next(); err {
-	case io.EOF:
-		s.single = true
-		return nil
-	case nil:
-		return status.Error(codes.Unimplemented, "connect: more than one request message for a method that takes one")
-	default:
-		return err
-	}
+// readSingle reads the one request message of a call that takes one.
+func (s *connectStream) readSingle() (err error) {
+	s.req, err = s.body.single()
+	s.single = err == nil
+	return err
 }
 
 func (s *connectStream) RecvMsg(m proto.Message) error {

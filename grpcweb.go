@@ -237,27 +237,11 @@ func (s *webStream) Finish(err error, trailer metadata.MD) {
 	s.resp.finish(err)
 }
 
-// readSingle reads the request of a unary or server-streaming call, which
-// must be exactly one message: none or several is a cardinality violation,
-// UNIMPLEMENTED in the gRPC status-code document.
-func (s *webStream) readSingle() error {
-	payload, err := s.body.next()
-	if err == io.EOF {
-		return status.Error(codes.Unimplemented, "grpc-web: no request message for a method that takes one")
-	}
-	if err != nil {
-		return err
-	}
-	s.req = bytes.Clone(payload)
-	switch _, err := s.body.next(); err {
-	case io.EOF:
-		s.single = true
-		return nil
-	case nil:
-		return status.Error(codes.Unimplemented, "grpc-web: more than one request message for a method that takes one")
-	default:
-		return err
-	}
+// readSingle reads the one request message of a call that takes one.
+func (s *webStream) readSingle() (err error) {
+	s.req, err = s.body.single()
+	s.single = err == nil
+	return err
 }
 
 func (g *grpcWeb) ServeHTTP(w http.ResponseWriter, r *http.Request) {

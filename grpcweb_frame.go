@@ -64,6 +64,29 @@ func (fr *webFrameReader) errorf(c codes.Code, format string, args ...any) error
 	return status.Errorf(c, p+": "+format, args...)
 }
 
+// single reads the request of a unary or server-streaming call, which
+// must be exactly one message: none or several is a cardinality violation,
+// UNIMPLEMENTED in the gRPC status-code document (Connect's streams follow
+// it too). The message is copied out of the reader's buffer.
+func (fr *webFrameReader) single() ([]byte, error) {
+	payload, err := fr.next()
+	if err == io.EOF {
+		return nil, fr.errorf(codes.Unimplemented, "no request message for a method that takes one")
+	}
+	if err != nil {
+		return nil, err
+	}
+	msg := bytes.Clone(payload)
+	switch _, err := fr.next(); err {
+	case io.EOF:
+		return msg, nil
+	case nil:
+		return nil, fr.errorf(codes.Unimplemented, "more than one request message for a method that takes one")
+	default:
+		return nil, err
+	}
+}
+
 // newWebFrameReader reads frames from body; text selects base64 mode.
 func newWebFrameReader(body io.Reader, text bool, max int, decomp encoding.Compressor) *webFrameReader {
 	if text {
