@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -319,15 +318,7 @@ func (c *connectHandler) inflate(decomp encoding.Compressor, b []byte) ([]byte, 
 
 // readError is the status of a request body that could not be read.
 func (c *connectHandler) readError(err error) error {
-	switch {
-	case errors.Is(err, budget.ErrExhausted):
-		return status.Error(codes.ResourceExhausted, "connect: the server is reading too many requests at once; retry shortly")
-	case errors.Is(err, budget.ErrTooLarge):
-		return status.Errorf(codes.ResourceExhausted, "connect: the request message exceeds the limit of %d bytes", c.maxMsg)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return status.Errorf(codes.DeadlineExceeded, "connect: the request did not arrive within %v", c.bodyTimeout)
-	}
-	return status.Errorf(codes.Canceled, "connect: reading the request: %v", err)
+	return bodyReadError("connect", err, c.maxMsg, c.bodyTimeout)
 }
 
 // decode parses a request message. One that does not parse is the

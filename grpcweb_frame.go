@@ -209,17 +209,30 @@ func (fr *webFrameReader) decompress(compressed []byte) ([]byte, error) {
 
 // readError is the status of a body that could not be read.
 func (fr *webFrameReader) readError(err error) error {
-	switch {
-	case errors.Is(err, errWebText):
+	if errors.Is(err, errWebText) {
 		return status.Error(codes.Internal, err.Error())
-	case errors.Is(err, budget.ErrExhausted):
-		return fr.errorf(codes.ResourceExhausted, "the server is reading too many requests at once; retry shortly")
-	case errors.Is(err, budget.ErrTooLarge):
-		return fr.errorf(codes.ResourceExhausted, "a request message exceeds the limit of %d bytes", fr.max)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fr.errorf(codes.DeadlineExceeded, "a request message did not arrive within %v", fr.timeout)
 	}
-	return fr.errorf(codes.Canceled, "reading the request: %v", err)
+	p := fr.protocol
+	if p == "" {
+		p = "grpc-web"
+	}
+	return bodyReadError(p, err, fr.max, fr.timeout)
+}
+
+// bodyReadError is the status of a request body that gRPC-Web or Connect
+// could not read: the server-wide budget or the message limit
+// (RESOURCE_EXHAUSTED), the body timeout (DEADLINE_EXCEEDED), or the
+// client going away (CANCELLED). Its message starts with protocol.
+func bodyReadError(protocol string, err error, max int, timeout time.Duration) error {
+	switch {
+	case errors.Is(err, budget.ErrExhausted):
+		return status.Error(codes.ResourceExhausted, protocol+": the server is reading too many requests at once; retry shortly")
+	case errors.Is(err, budget.ErrTooLarge):
+		return status.Errorf(codes.ResourceExhausted, "%s: a request message exceeds the limit of %d bytes", protocol, max)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return status.Errorf(codes.DeadlineExceeded, "%s: a request message did not arrive within %v", protocol, timeout)
+	}
+	return status.Errorf(codes.Canceled, "%s: reading the request: %v", protocol, err)
 }
 
 // webFrameWriter writes the response frames of one gRPC-Web call: each
