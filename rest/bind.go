@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -227,8 +228,14 @@ func setMapEntry(msg protoreflect.Message, fds []protoreflect.FieldDescriptor, k
 func (r *route) bindPath(msg protoreflect.Message, path reqPath) error {
 	i := 0
 	_, err := r.tmpl.Match(path.escaped, path.segs, func(v httprule.Var, value string) error {
-		fds := r.pathFields[i]
+		fds, j := r.pathFields[i], r.pathStrings[i]
 		i++
+		if j >= 0 && r.inType != nil && utf8.ValidString(value) {
+			if m := msg.Interface(); reflect.TypeOf(m) == r.inType {
+				reflect.ValueOf(m).Elem().Field(j).SetString(value)
+				return nil
+			}
+		}
 		if !fds[len(fds)-1].IsList() {
 			return setPath(msg, fds, value, v.Path)
 		}

@@ -3,7 +3,9 @@ package rest
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/duetrpc/duet/hateoas"
@@ -96,9 +98,15 @@ type route struct {
 	verb       string // HTTP method
 	tmpl       *httprule.Template
 	pathFields [][]protoreflect.FieldDescriptor // per template variable
-	body       string
-	bodyPath   []protoreflect.FieldDescriptor // the body field, from the request; nil for "*" and no body
-	bodyField  protoreflect.FieldDescriptor   // the last of bodyPath
+	// pathStrings is, per template variable, the index of its field in
+	// the generated request struct when the field is a plain string
+	// there (a top-level proto3 string, not in a oneof), else -1: such a
+	// value is set with reflect, which protoreflect's Set would box.
+	pathStrings []int
+	inType      reflect.Type // the generated request type, *T; nil for dynamic messages
+	body        string
+	bodyPath    []protoreflect.FieldDescriptor // the body field, from the request; nil for "*" and no body
+	bodyField   protoreflect.FieldDescriptor   // the last of bodyPath
 	// bodyHTTPBody is set when bodyField is a google.api.HttpBody: the
 	// request body is its raw bytes, of any content type.
 	bodyHTTPBody bool
@@ -281,7 +289,11 @@ func (h *Handler) addBinding(m *method, rule *annotations.HttpRule, top bool) er
 			return fmt.Errorf("%s %s %s: path variable %s must be a scalar field", m.fullName, verb, path, v.Path)
 		}
 		r.pathFields = append(r.pathFields, fds)
+		r.pathStrings = append(r.pathStrings, plainStringField(in, fds))
 		r.bound[v.Path] = true
+	}
+	if mt, err := protoregistry.GlobalTypes.FindMessageByName(in.FullName()); err == nil && mt.Descriptor() == in {
+		r.inType = reflect.TypeOf(mt.Zero().Interface())
 	}
 	switch r.body {
 	case "", "*":
@@ -524,4 +536,36 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// plainStringField returns the index in in's generated Go struct of the
+// field at fds when it is a string stored as a plain Go string: one field
+// deep, proto3 implicit presence, not repeated, not in a oneof. It
+// returns -1 for every other field, and for messages without a generated
+// type.
+func plainStringField(in protoreflect.MessageDescriptor, fds []protoreflect.FieldDescriptor) int {
+	if len(fds) != 1 {
+		return -1
+	}
+	fd := fds[0]
+	if fd.Kind() != protoreflect.StringKind || fd.IsList() || fd.HasPresence() || fd.ContainingOneof() != nil {
+		return -1
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(in.FullName())
+	if err != nil || mt.Descriptor() != in {
+		return -1
+	}
+	t := reflect.TypeOf(mt.Zero().Interface())
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return -1
+	}
+	st := t.Elem()
+	for i := 0; i < st.NumField(); i++ {
+		f := st.Field(i)
+		parts := strings.Split(f.Tag.Get("protobuf"), ",")
+		if len(parts) >= 2 && parts[1] == strconv.Itoa(int(fd.Number())) && f.Type.Kind() == reflect.String && f.IsExported() {
+			return i
+		}
+	}
+	return -1
 }

@@ -121,7 +121,7 @@ func (h *Handler) writeResponse(w http.ResponseWriter, r *http.Request, httpStat
 		return
 	}
 	d := h.cfg.writeTimeout
-	if d <= 0 {
+	if d <= 0 || !deadline.Supported(w) {
 		w.WriteHeader(httpStatus)
 		_, _ = w.Write(body)
 		return

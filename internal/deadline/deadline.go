@@ -30,3 +30,21 @@ func Write(w io.Writer, rc *http.ResponseController, d time.Duration, msg []byte
 	}
 	return err
 }
+
+// Supported reports whether w, or a writer it unwraps to, can take a
+// write deadline, as [http.ResponseController.SetWriteDeadline] looks
+// for one. A writer that cannot (a recorder, a middleware's wrapper
+// without Unwrap) costs SetWriteDeadline an error built with fmt on every
+// call; asking first keeps that off the path of every response.
+func Supported(w http.ResponseWriter) bool {
+	for {
+		switch t := w.(type) {
+		case interface{ SetWriteDeadline(time.Time) error }:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -417,7 +416,7 @@ func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte
 			return b, fmt.Errorf("google.protobuf.Timestamp: nanos out of range %v", nanos)
 		}
 		b = append(b, '"')
-		b = time.Unix(secs, 0).UTC().AppendFormat(b, "2006-01-02T15:04:05")
+		b = appendDateTime(b, secs)
 		b = appendNanos(b, nanos)
 		return append(b, 'Z', '"'), nil
 	case wktDuration:
@@ -483,6 +482,49 @@ func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte
 
 // appendNanos appends a fraction of a second with 0, 3, 6 or 9 digits,
 // as few as represent it exactly.
+// appendDateTime appends secs since the Unix epoch as UTC
+// "YYYY-MM-DDThh:mm:ss", for secs in the range of a Timestamp (years 1 to
+// 9999). It is time.Time.AppendFormat's output for that layout, computed
+// directly from the day count (the proleptic Gregorian calendar of
+// RFC 3339) rather than through a general formatter.
+func appendDateTime(b []byte, secs int64) []byte {
+	days, sod := secs/86400, secs%86400
+	if sod < 0 {
+		days, sod = days-1, sod+86400
+	}
+	// Days since 0000-03-01, counted in 400-year eras of 146097 days,
+	// so that leap days fall at the end of each year.
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097                                  // day of era, [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of era, [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // day of the March-based year, [0, 365]
+	mp := (5*doy + 2) / 153                                // March-based month, [0, 11]
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	b = append2(append2(b, year/100), year%100)
+	b = append2(append(b, '-'), month)
+	b = append2(append(b, '-'), day)
+	b = append2(append(b, 'T'), sod/3600)
+	b = append2(append(b, ':'), sod/60%60)
+	return append2(append(b, ':'), sod%60)
+}
+
+// append2 appends n, in [0, 99], as two digits.
+func append2(b []byte, n int64) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
 func appendNanos(b []byte, nanos int64) []byte {
 	if nanos == 0 {
 		return b
