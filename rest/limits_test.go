@@ -127,7 +127,9 @@ func TestBodyBudget(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if st != http.StatusServiceUnavailable || code != "RESOURCE_EXHAUSTED" {
-		t.Fatalf("got %d %s, want 503 RESOURCE_EXHAUSTED", st, code)
+		_ = hog.SetReadDeadline(time.Now().Add(time.Second))
+		hb, herr := io.ReadAll(hog)
+		t.Fatalf("got %d %s, want 503 RESOURCE_EXHAUSTED; hog got %q %v", st, code, hb, herr)
 	}
 	hog.Close()
 	for i := 0; i < 500; i++ { // until the server notices the hog left

@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/problem"
@@ -437,7 +438,13 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		body, err = h.marshalField(msg.ProtoReflect(), rt.responseBody)
 		hdr["Content-Type"] = jsonContentType
 	default:
-		body, err = h.json.Marshal(msg)
+		// The body is written before render returns, and a Writer must
+		// not retain what it is given: its buffer serves the next
+		// response.
+		buf := bodyBuffers.Get().(*[]byte)
+		defer putBodyBuffer(buf)
+		body, err = h.json.MarshalAppend((*buf)[:0], msg)
+		*buf = body
 		hdr["Content-Type"] = jsonContentType
 		if err == nil {
 			pl := pageLinks(r, msg.ProtoReflect(), rt)
@@ -472,6 +479,17 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		}
 	}
 	h.writeResponse(w, r, httpStatus, body)
+}
+
+// bodyBuffers holds the buffers unary JSON responses are marshalled into.
+var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// putBodyBuffer returns a response's buffer to the pool, unless one large
+// response grew it past what is worth keeping for every later one.
+func putBodyBuffer(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		bodyBuffers.Put(b)
+	}
 }
 
 // jsonContentType is shared by every JSON response to save an allocation

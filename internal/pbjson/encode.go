@@ -15,6 +15,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // encoder writes messages by their plans. It is a value: the only state
@@ -38,9 +40,24 @@ func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, 
 	b = append(b, '{')
 	start := len(b)
 	var err error
+	// A generated message's plain fields are read from its struct.
+	var sv reflect.Value
+	if p.goType != nil {
+		if mi := m.Interface(); reflect.TypeOf(mi) == p.goType {
+			sv = reflect.ValueOf(mi).Elem()
+		}
+	}
 	for i := range p.fields {
 		f := &p.fields[i]
-		if !m.Has(f.fd) {
+		var v protoreflect.Value
+		var has bool
+		fast := f.goScalar && sv.IsValid()
+		if fast {
+			v, has = scalar(sv.Field(f.goField), f.val.kind)
+		} else {
+			has = m.Has(f.fd)
+		}
+		if !has {
 			switch {
 			case f.unset == unsetSkip:
 				continue
@@ -65,8 +82,10 @@ func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, 
 			return b, err
 		}
 		switch {
-		case f.list && f.goField >= 0 && reflect.TypeOf(m.Interface()) == p.goType:
-			b, err = e.goList(b, reflect.ValueOf(m.Interface()).Elem().Field(f.goField), &f.val)
+		case fast:
+			b, err = e.value(b, v, &f.val)
+		case f.list && f.goField >= 0 && sv.IsValid():
+			b, err = e.goList(b, sv.Field(f.goField), &f.val)
 		case f.list:
 			b, err = e.list(b, m.Get(f.fd).List(), &f.val)
 		case f.isMap:
@@ -79,6 +98,36 @@ func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, 
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// scalar reads a plain scalar field (see plainScalar) from its struct
+// field fv: its value as protoreflect would give it, and whether it is
+// populated as protoreflect's Has would say (a float is populated when
+// non-zero or negative zero).
+func scalar(fv reflect.Value, k kind) (protoreflect.Value, bool) {
+	switch k {
+	case kindBool:
+		x := fv.Bool()
+		return protoreflect.ValueOfBool(x), x
+	case kindString:
+		x := fv.String()
+		return protoreflect.ValueOfString(x), len(x) > 0
+	case kindInt32, kindInt64:
+		x := fv.Int()
+		return protoreflect.ValueOfInt64(x), x != 0
+	case kindUint32, kindUint64:
+		x := fv.Uint()
+		return protoreflect.ValueOfUint64(x), x != 0
+	case kindFloat, kindDouble:
+		x := fv.Float()
+		return protoreflect.ValueOfFloat64(x), x != 0 || math.Signbit(x)
+	case kindBytes:
+		x := fv.Bytes()
+		return protoreflect.ValueOfBytes(x), len(x) > 0
+	default: // kindEnum, kindNull
+		x := fv.Int()
+		return protoreflect.ValueOfEnum(protoreflect.EnumNumber(x)), x != 0
+	}
 }
 
 // name appends the separator when the field is not the object's first,
@@ -408,7 +457,12 @@ var errNoKind = errors.New("google.protobuf.Value: none of the oneof fields is s
 func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, error) {
 	switch p.wkt {
 	case wktTimestamp:
-		secs, nanos := m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
+		var secs, nanos int64
+		if t, ok := m.Interface().(*timestamppb.Timestamp); ok {
+			secs, nanos = t.Seconds, int64(t.Nanos)
+		} else {
+			secs, nanos = m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
+		}
 		if secs < minTimestamp || secs > maxTimestamp {
 			return b, fmt.Errorf("google.protobuf.Timestamp: seconds out of range %v", secs)
 		}
@@ -420,7 +474,12 @@ func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte
 		b = appendNanos(b, nanos)
 		return append(b, 'Z', '"'), nil
 	case wktDuration:
-		secs, nanos := m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
+		var secs, nanos int64
+		if d, ok := m.Interface().(*durationpb.Duration); ok {
+			secs, nanos = d.Seconds, int64(d.Nanos)
+		} else {
+			secs, nanos = m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
+		}
 		if secs < -maxDurationSeconds || secs > maxDurationSeconds {
 			return b, fmt.Errorf("google.protobuf.Duration: seconds out of range %v", secs)
 		}

@@ -80,8 +80,11 @@ type fieldPlan struct {
 	isMap bool
 	unset unset
 	key   kind // a map's key kind
-	// goField is the index of a list's field in goType's struct, or -1.
-	goField int
+	// goField is the index of the field in goType's struct when it is
+	// read from there: a list (goScalar false), or a singular scalar
+	// without presence (goScalar true); else -1.
+	goField  int
+	goScalar bool
 	val     valuePlan // the value, a list's element or a map's value
 }
 
@@ -186,9 +189,15 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 	for i := range p.fields {
 		fd := fds.Get(i)
 		p.fields[i] = b.field(fd)
-		p.fields[i].goField = -1
-		if j, ok := goFields[fd.Number()]; ok && fd.IsList() {
-			p.fields[i].goField = j
+		f := &p.fields[i]
+		f.goField = -1
+		j, ok := goFields[fd.Number()]
+		switch {
+		case !ok:
+		case fd.IsList():
+			f.goField = j
+		case plainScalar(fd, f.val.kind, p.goType.Elem().Field(j).Type):
+			f.goField, f.goScalar = j, true
 		}
 	}
 	return p
@@ -204,9 +213,12 @@ func hasKey(m map[string]int, k string) bool {
 func structFields(t reflect.Type) map[protoreflect.FieldNumber]int {
 	out := map[protoreflect.FieldNumber]int{}
 	for i := 0; i < t.NumField(); i++ {
+		if !t.Field(i).IsExported() {
+			continue
+		}
 		tag := t.Field(i).Tag.Get("protobuf")
 		parts := strings.Split(tag, ",")
-		if len(parts) < 3 || parts[2] != "rep" {
+		if len(parts) < 3 {
 			continue
 		}
 		if n, err := strconv.Atoi(parts[1]); err == nil {
@@ -214,6 +226,39 @@ func structFields(t reflect.Type) map[protoreflect.FieldNumber]int {
 		}
 	}
 	return out
+}
+
+// plainScalar reports whether fd, a singular field, is stored in the
+// generated struct as a plain Go value of type t whose zero value is
+// "not populated": a scalar or enum without presence, outside any oneof.
+// Such a field is read with reflect instead of protoreflect's Has and
+// Get, which check the descriptor and go through the field's accessors
+// on every call.
+func plainScalar(fd protoreflect.FieldDescriptor, k kind, t reflect.Type) bool {
+	if fd.IsMap() || fd.HasPresence() || fd.ContainingOneof() != nil {
+		return false
+	}
+	switch k {
+	case kindBool:
+		return t.Kind() == reflect.Bool
+	case kindString:
+		return t.Kind() == reflect.String
+	case kindInt32, kindEnum, kindNull:
+		return t.Kind() == reflect.Int32
+	case kindInt64:
+		return t.Kind() == reflect.Int64
+	case kindUint32:
+		return t.Kind() == reflect.Uint32
+	case kindUint64:
+		return t.Kind() == reflect.Uint64
+	case kindFloat:
+		return t.Kind() == reflect.Float32
+	case kindDouble:
+		return t.Kind() == reflect.Float64
+	case kindBytes:
+		return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+	}
+	return false
 }
 
 func (b *builder) field(fd protoreflect.FieldDescriptor) fieldPlan {
