@@ -85,7 +85,7 @@ type fieldPlan struct {
 	// without presence (goScalar true); else -1.
 	goField  int
 	goScalar bool
-	val     valuePlan // the value, a list's element or a map's value
+	val      valuePlan // the value, a list's element or a map's value
 }
 
 // valuePlan is how one singular value is written.
