@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/duetrpc/duet/internal/pbjson"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -71,10 +72,10 @@ func objectMember(name protoreflect.FullName) string {
 	return ""
 }
 
-var (
-	marshalDetail   = protojson.MarshalOptions{UseProtoNames: true}
-	unmarshalDetail = protojson.UnmarshalOptions{DiscardUnknown: true}
-)
+// detailJSON writes and reads the details problems carry as members: with
+// their proto field names, as errdetails' JSON is usually shown, and
+// reading past members a newer version of a detail may add.
+var detailJSON = pbjson.New(protojson.MarshalOptions{UseProtoNames: true}, protojson.UnmarshalOptions{DiscardUnknown: true})
 
 // FromStatus converts a gRPC status to a problem. The HTTP status comes from
 // [HTTPStatus], the title is its reason phrase, the detail is the status
@@ -151,7 +152,7 @@ func (p *Problem) addDetail(a *anypb.Any) {
 		if _, dup := ext[memberRetryDelay]; dup || d.GetRetryDelay() == nil {
 			break
 		}
-		b, err := protojson.Marshal(d.GetRetryDelay())
+		b, err := detailJSON.Marshal(d.GetRetryDelay())
 		if err != nil {
 			break
 		}
@@ -173,7 +174,7 @@ func (p *Problem) addDetail(a *anypb.Any) {
 		if name == "" {
 			break
 		}
-		b, err := marshalDetail.Marshal(m)
+		b, err := detailJSON.Marshal(m)
 		if err != nil {
 			break
 		}
@@ -276,7 +277,7 @@ func (p *Problem) details() []proto.Message {
 	}
 	if s, ok := ext[memberRetryDelay].(string); ok {
 		var d durationpb.Duration
-		if b, err := json.Marshal(s); err == nil && protojson.Unmarshal(b, &d) == nil {
+		if b, err := json.Marshal(s); err == nil && detailJSON.Unmarshal(b, &d) == nil {
 			out = append(out, &errdetails.RetryInfo{RetryDelay: &d})
 		}
 	}
@@ -303,7 +304,7 @@ func (p *Problem) details() []proto.Message {
 				continue
 			}
 			m := om.new()
-			if unmarshalDetail.Unmarshal(b, m) == nil {
+			if detailJSON.Unmarshal(b, m) == nil {
 				out = append(out, m)
 			}
 		}

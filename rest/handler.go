@@ -15,6 +15,7 @@ import (
 	"github.com/duetrpc/duet/pagination"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -43,6 +44,9 @@ type Handler struct {
 	// json writes response messages: protojson's output from plans built
 	// at registration (pbjson), or protojson itself under WithProtojson.
 	json *pbjson.Codec
+	// statusJSON writes google.rpc.Status bodies (WithStatusErrors) as
+	// grpc-gateway does: protojson's defaults.
+	statusJSON *pbjson.Codec
 	// check judges the options that name methods, at the first request.
 	check optionCheck
 }
@@ -54,13 +58,16 @@ func NewHandler(opts ...Option) *Handler {
 		o.apply(cfg)
 	}
 	json := pbjson.New(cfg.marshal, cfg.unmarshal)
+	statusJSON := pbjson.New(protojson.MarshalOptions{}, protojson.UnmarshalOptions{})
 	if cfg.protojson {
 		json = pbjson.Protojson(cfg.marshal, cfg.unmarshal)
+		statusJSON = pbjson.Protojson(protojson.MarshalOptions{}, protojson.UnmarshalOptions{})
 	}
 	return &Handler{
-		json:   json,
-		cfg:    cfg,
-		shapes: map[string]*route{},
+		json:       json,
+		statusJSON: statusJSON,
+		cfg:        cfg,
+		shapes:     map[string]*route{},
 		calls: call.New(call.Config{
 			Unary:   cfg.unary,
 			Stream:  cfg.stream,

@@ -24,7 +24,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -572,7 +571,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		writtenAsIs.Write(w, nil, p) // r: localized already
 		return
 	}
-	b, mErr := protojson.Marshal(p.GRPCStatus().Proto())
+	b, mErr := h.statusJSON.Marshal(p.GRPCStatus().Proto())
 	if mErr != nil {
 		writtenAsIs.Write(w, nil, p)
 		return
