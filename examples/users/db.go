@@ -74,7 +74,7 @@ func openDB(ctx context.Context, dsn string) (*sqlStore, error) {
 		db, err = sql.Open("pgx", dsn)
 	} else {
 		d = sqliteDialect
-		db, err = openSQLite(dsn)
+		db, err = openSQLite(ctx, dsn)
 	}
 	if err != nil {
 		return nil, err
@@ -86,19 +86,66 @@ func openDB(ctx context.Context, dsn string) (*sqlStore, error) {
 	return &sqlStore{db: db, d: d}, nil
 }
 
+// sqliteBusyTimeout is how long an SQLite connection waits for a lock that
+// another connection holds before it gives up with SQLITE_BUSY.
+const sqliteBusyTimeout = 10 * time.Second
+
 // openSQLite opens the file at path. WAL lets readers run beside the one
 // writer; a writer that finds the database busy waits for it (busy_timeout)
 // instead of failing; transactions begin IMMEDIATE, taking the write lock at
 // BEGIN, so two transactions never deadlock upgrading a read lock; foreign
 // keys are off in SQLite unless asked for.
-func openSQLite(file string) (*sql.DB, error) {
+func openSQLite(ctx context.Context, file string) (*sql.DB, error) {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	return sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	if err := useWAL(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// useWAL puts the file in WAL mode, which the file keeps: every later
+// connection to it, in any process, uses WAL too. It is not a pragma of
+// each connection's DSN because the first switch of a new file can fail
+// at once, whatever busy_timeout says: the switch reads the file's header,
+// then writes it, and SQLite never waits to turn a read lock into a write
+// lock (two connections doing so would wait for each other forever), so
+// of two processes opening one new file together (replicas starting at
+// once) one would fail to start with "database is locked". The one that
+// loses tries again, for as long as busy_timeout would have let it wait;
+// by then the winner has switched the file, and the switch is a no-op.
+func useWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		if err == nil {
+			// SQLite answers the mode the file is in: one it cannot
+			// give a WAL (say, where shared memory is not supported)
+			// stays as it was, without an error.
+			if mode != "wal" {
+				return fmt.Errorf("sqlite: journal mode is %q, not wal", mode)
+			}
+			return nil
+		}
+		var e *sqlite.Error
+		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("sqlite: journal_mode WAL: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // migrate applies the migrations db has not seen, all in one transaction
