@@ -29,14 +29,16 @@ const (
 // malformed value is an INVALID_ARGUMENT error with a BadRequest field
 // violation naming the header, never silently ignored.
 func HeaderTimeout(h http.Header) (d time.Duration, ok bool, err error) {
-	if v := h.Get(TimeoutHeader); v != "" {
+	// The names are canonical, as net/http stores them: indexing skips
+	// Get's canonicalisation on every call.
+	if v := first(h[TimeoutHeader]); v != "" {
 		d, err := ParseTimeout(v)
 		if err != nil {
 			return 0, false, badHeader(TimeoutHeader, err.Error())
 		}
 		return d, true, nil
 	}
-	if v := h.Get(TimeoutMsHeader); v != "" {
+	if v := first(h[TimeoutMsHeader]); v != "" {
 		if len(v) > 10 {
 			return 0, false, badHeader(TimeoutMsHeader, "at most 10 digits")
 		}
@@ -47,6 +49,13 @@ func HeaderTimeout(h http.Header) (d time.Duration, ok bool, err error) {
 		return time.Duration(ms) * time.Millisecond, true, nil
 	}
 	return 0, false, nil
+}
+
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }
 
 func badHeader(name, why string) error {

@@ -52,7 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, httpProblem(http.StatusNotFound, codes.NotFound, "no route for "+r.Method+" "+r.URL.Path))
 		return
 	}
-	if negotiate(r.Header.Get("Accept"), offersFor(rt)) < 0 {
+	if negotiate(headerValue(r.Header, "Accept"), offersFor(rt)) < 0 {
 		h.writeError(w, r, httpProblem(http.StatusNotAcceptable, codes.InvalidArgument,
 			"cannot produce any of "+r.Header.Get("Accept")+"; this method answers "+produces(rt)))
 		return
@@ -471,7 +471,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		if cc := h.cfg.cacheControl[rt.m.fullName]; cc != "" {
 			hdr.Set("Cache-Control", cc)
 		}
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		if inm := headerValue(r.Header, "If-None-Match"); inm != "" && etagMatch(inm, etag) {
 			hdr.Del("Content-Type")
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -489,6 +489,16 @@ func putBodyBuffer(b *[]byte) {
 	if cap(*b) <= 64<<10 {
 		bodyBuffers.Put(b)
 	}
+}
+
+// headerValue is h.Get(name) for a name already in canonical form, as
+// net/http stores request headers, without canonicalising it again on
+// every request.
+func headerValue(h http.Header, name string) string {
+	if vs := h[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // jsonContentType is shared by every JSON response to save an allocation
