@@ -15,8 +15,6 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // encoder writes messages by their plans. It is a value: the only state
@@ -31,30 +29,41 @@ func invalidUTF8(fd protoreflect.FieldDescriptor) error {
 
 // message appends m, written by its plan p.
 func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, error) {
-	switch {
-	case p.delegate:
-		return e.delegate(b, m)
-	case p.wkt != wktNone:
-		return e.wellKnown(b, m, p)
-	}
-	b = append(b, '{')
-	start := len(b)
-	var err error
 	// A generated message's plain fields are read from its struct.
 	var sv reflect.Value
-	if p.goType != nil {
+	if p.goType != nil && !p.delegate {
 		if mi := m.Interface(); reflect.TypeOf(mi) == p.goType {
 			sv = reflect.ValueOf(mi).Elem()
 		}
 	}
+	return e.messageIn(b, m, sv, p)
+}
+
+// messageIn appends m, whose generated struct is sv when sv is valid.
+func (e encoder) messageIn(b []byte, m protoreflect.Message, sv reflect.Value, p *msgPlan) ([]byte, error) {
+	switch {
+	case p.delegate:
+		return e.delegate(b, m)
+	case p.wkt != wktNone:
+		return e.wellKnown(b, m, sv, p)
+	}
+	b = append(b, '{')
+	start := len(b)
+	var err error
 	for i := range p.fields {
 		f := &p.fields[i]
 		var v protoreflect.Value
 		var has bool
+		var fv reflect.Value // a message field's struct, when read from sv
 		fast := f.goScalar && sv.IsValid()
-		if fast {
+		switch {
+		case fast:
 			v, has = scalar(sv.Field(f.goField), f.val.kind)
-		} else {
+		case f.goMsg && sv.IsValid():
+			if ptr := sv.Field(f.goField); !ptr.IsNil() {
+				has, fv = true, ptr.Elem()
+			}
+		default:
 			has = m.Has(f.fd)
 		}
 		if !has {
@@ -84,6 +93,9 @@ func (e encoder) message(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, 
 		switch {
 		case fast:
 			b, err = e.value(b, v, &f.val)
+		case fv.IsValid():
+			mr := fv.Addr().Interface().(protoreflect.ProtoMessage).ProtoReflect()
+			b, err = e.messageIn(b, mr, fv, f.val.msg)
 		case f.list && f.goField >= 0 && sv.IsValid():
 			b, err = e.goList(b, sv.Field(f.goField), &f.val)
 		case f.list:
@@ -454,15 +466,10 @@ const (
 var errNoKind = errors.New("google.protobuf.Value: none of the oneof fields is set")
 
 // wellKnown appends a well-known type in its own JSON form.
-func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte, error) {
+func (e encoder) wellKnown(b []byte, m protoreflect.Message, sv reflect.Value, p *msgPlan) ([]byte, error) {
 	switch p.wkt {
 	case wktTimestamp:
-		var secs, nanos int64
-		if t, ok := m.Interface().(*timestamppb.Timestamp); ok {
-			secs, nanos = t.Seconds, int64(t.Nanos)
-		} else {
-			secs, nanos = m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
-		}
+		secs, nanos := e.secondsNanos(m, sv, p)
 		if secs < minTimestamp || secs > maxTimestamp {
 			return b, fmt.Errorf("google.protobuf.Timestamp: seconds out of range %v", secs)
 		}
@@ -474,12 +481,7 @@ func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte
 		b = appendNanos(b, nanos)
 		return append(b, 'Z', '"'), nil
 	case wktDuration:
-		var secs, nanos int64
-		if d, ok := m.Interface().(*durationpb.Duration); ok {
-			secs, nanos = d.Seconds, int64(d.Nanos)
-		} else {
-			secs, nanos = m.Get(p.fields[0].fd).Int(), m.Get(p.fields[1].fd).Int()
-		}
+		secs, nanos := e.secondsNanos(m, sv, p)
 		if secs < -maxDurationSeconds || secs > maxDurationSeconds {
 			return b, fmt.Errorf("google.protobuf.Duration: seconds out of range %v", secs)
 		}
@@ -541,6 +543,16 @@ func (e encoder) wellKnown(b []byte, m protoreflect.Message, p *msgPlan) ([]byte
 
 // appendNanos appends a fraction of a second with 0, 3, 6 or 9 digits,
 // as few as represent it exactly.
+// secondsNanos reads a Timestamp's or Duration's two fields, from its
+// generated struct sv when there is one.
+func (e encoder) secondsNanos(m protoreflect.Message, sv reflect.Value, p *msgPlan) (int64, int64) {
+	s, n := &p.fields[0], &p.fields[1]
+	if sv.IsValid() && s.goScalar && n.goScalar {
+		return sv.Field(s.goField).Int(), sv.Field(n.goField).Int()
+	}
+	return m.Get(s.fd).Int(), m.Get(n.fd).Int()
+}
+
 // appendDateTime appends secs since the Unix epoch as UTC
 // "YYYY-MM-DDThh:mm:ss", for secs in the range of a Timestamp (years 1 to
 // 9999). It is time.Time.AppendFormat's output for that layout, computed

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // kind is how one value is written, decided once per field.
@@ -85,7 +86,10 @@ type fieldPlan struct {
 	// without presence (goScalar true); else -1.
 	goField  int
 	goScalar bool
-	val      valuePlan // the value, a list's element or a map's value
+	// goMsg is set when goField is a singular message field held as a
+	// pointer to the generated struct of its own plan's goType.
+	goMsg bool
+	val   valuePlan // the value, a list's element or a map's value
 }
 
 // valuePlan is how one singular value is written.
@@ -198,6 +202,8 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 			f.goField = j
 		case plainScalar(fd, f.val.kind, p.goType.Elem().Field(j).Type):
 			f.goField, f.goScalar = j, true
+		case plainMessage(fd, f.val.msg, p.goType.Elem().Field(j).Type):
+			f.goField, f.goMsg = j, true
 		}
 	}
 	return p
@@ -226,6 +232,21 @@ func structFields(t reflect.Type) map[protoreflect.FieldNumber]int {
 		}
 	}
 	return out
+}
+
+// plainMessage reports whether fd, a singular field, is a message field
+// stored in the generated struct as a pointer of type t to the generated
+// type of its message's plan mp: read with reflect, a nil pointer is an
+// unset field. Lazily decoded fields are left to protoreflect, which
+// decodes them on access.
+func plainMessage(fd protoreflect.FieldDescriptor, mp *msgPlan, t reflect.Type) bool {
+	if mp == nil || mp.goType == nil || t != mp.goType || fd.IsMap() || fd.IsList() || fd.ContainingOneof() != nil {
+		return false
+	}
+	if o, ok := fd.Options().(*descriptorpb.FieldOptions); ok && (o.GetLazy() || o.GetUnverifiedLazy()) {
+		return false
+	}
+	return true
 }
 
 // plainScalar reports whether fd, a singular field, is stored in the
