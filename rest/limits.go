@@ -74,7 +74,7 @@ func (h *Handler) budgetFor(ctx context.Context) *budget.Bytes {
 // budget and the body timeout. held is what the body took from budget b,
 // to give back when the call is done with the bytes.
 func (h *Handler) readAll(w http.ResponseWriter, r *http.Request, b *budget.Bytes) (body []byte, held int64, err error) {
-	if d := h.cfg.bodyTimeout; d > 0 {
+	if d := h.cfg.bodyTimeout; d > 0 && deadline.ReadSupported(w) {
 		rc := http.NewResponseController(w)
 		if rc.SetReadDeadline(time.Now().Add(d)) == nil {
 			// Cleared once read: on HTTP/1.1 the deadline is the

@@ -48,3 +48,18 @@ func Supported(w http.ResponseWriter) bool {
 		}
 	}
 }
+
+// ReadSupported is [Supported] for read deadlines: whether w, or a writer
+// it unwraps to, has SetReadDeadline.
+func ReadSupported(w http.ResponseWriter) bool {
+	for {
+		switch t := w.(type) {
+		case interface{ SetReadDeadline(time.Time) error }:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}

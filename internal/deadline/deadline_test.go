@@ -11,6 +11,7 @@ import (
 type deadlined struct{ http.ResponseWriter }
 
 func (deadlined) SetWriteDeadline(time.Time) error { return nil }
+func (deadlined) SetReadDeadline(time.Time) error  { return nil }
 
 // wrapper is a middleware's writer that unwraps, as
 // http.ResponseController expects; opaque is one that does not.
@@ -36,9 +37,16 @@ func TestSupported(t *testing.T) {
 		if got := Supported(c.w); got != c.want {
 			t.Errorf("%s: Supported = %v, want %v", c.name, got, c.want)
 		}
-		// The answer is ResponseController's.
-		if got := http.NewResponseController(c.w).SetWriteDeadline(time.Time{}) == nil; got != c.want {
+		if got := ReadSupported(c.w); got != c.want {
+			t.Errorf("%s: ReadSupported = %v, want %v", c.name, got, c.want)
+		}
+		// The answers are ResponseController's.
+		rc := http.NewResponseController(c.w)
+		if got := rc.SetWriteDeadline(time.Time{}) == nil; got != c.want {
 			t.Errorf("%s: ResponseController.SetWriteDeadline succeeds = %v, Supported says %v", c.name, got, c.want)
+		}
+		if got := rc.SetReadDeadline(time.Time{}) == nil; got != c.want {
+			t.Errorf("%s: ResponseController.SetReadDeadline succeeds = %v, ReadSupported says %v", c.name, got, c.want)
 		}
 	}
 }

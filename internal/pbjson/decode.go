@@ -2,6 +2,7 @@ package pbjson
 
 import (
 	"encoding/base64"
+	"reflect"
 	"strconv"
 	"unicode/utf8"
 
@@ -208,6 +209,14 @@ func (d *decoder) message(m protoreflect.Message, p *msgPlan, depth int) {
 		d.i++
 		return
 	}
+	// A generated message's plain scalar fields are set in its struct:
+	// protoreflect's Set boxes each value on the way in.
+	var sv reflect.Value
+	if p.goType != nil {
+		if mi := m.Interface(); reflect.TypeOf(mi) == p.goType {
+			sv = reflect.ValueOf(mi).Elem()
+		}
+	}
 	for !d.giveUp {
 		name := d.str()
 		d.expect(':')
@@ -251,7 +260,10 @@ func (d *decoder) message(m protoreflect.Message, p *msgPlan, depth int) {
 						v := m.NewField(f.fd)
 						d.message(v.Message(), f.val.msg, depth+1)
 						m.Set(f.fd, v)
-					} else if v := d.scalar(&f.val); !d.giveUp {
+					} else if v := d.scalar(&f.val); d.giveUp {
+					} else if f.goScalar && sv.IsValid() {
+						setScalar(sv.Field(f.goField), f.val.kind, v)
+					} else {
 						m.Set(f.fd, v)
 					}
 				}
@@ -260,6 +272,31 @@ func (d *decoder) message(m protoreflect.Message, p *msgPlan, depth int) {
 		if !d.more('}') {
 			return
 		}
+	}
+}
+
+// setScalar sets a plain scalar field (see plainScalar) in its struct
+// field fv to v, as protoreflect's Set would.
+func setScalar(fv reflect.Value, k kind, v protoreflect.Value) {
+	switch k {
+	case kindBool:
+		fv.SetBool(v.Bool())
+	case kindString:
+		fv.SetString(v.String())
+	case kindInt32, kindInt64:
+		fv.SetInt(v.Int())
+	case kindUint32, kindUint64:
+		fv.SetUint(v.Uint())
+	case kindFloat, kindDouble:
+		fv.SetFloat(v.Float())
+	case kindBytes:
+		if b := v.Bytes(); len(b) > 0 {
+			fv.SetBytes(b)
+		} else {
+			fv.SetZero() // nil, as protoreflect leaves an empty field without presence
+		}
+	default: // kindEnum, kindNull
+		fv.SetInt(int64(v.Enum()))
 	}
 }
 
