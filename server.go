@@ -46,6 +46,8 @@ type Server struct {
 	web   *grpcWeb
 	conn  *connectHandler
 	mux   *http.ServeMux
+	// grpcHTTP is serveGRPC as a handler, made once.
+	grpcHTTP http.Handler
 
 	mu       sync.Mutex
 	https    []*http.Server
@@ -127,7 +129,8 @@ func NewServer(opts ...Option) *Server {
 			s.mux.Handle("GET "+p, s.health)
 		}
 	}
-	s.mux.Handle("/", s.rest)
+	s.mux.Handle("/", callsHandler{s.calls, s.rest})
+	s.grpcHTTP = http.HandlerFunc(s.serveGRPC)
 	// The REST handler finds the body budget it shares with gRPC-Web in
 	// every request's context.
 	s.baseCtx, s.hardStop = context.WithCancel(budget.NewContext(context.Background(), s.budget))
@@ -177,21 +180,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
+	var h http.Handler
 	switch {
 	case isGRPCWeb(ct):
-		s.web.ServeHTTP(w, r)
+		h = s.web
 	case s.conn.claims(r):
-		s.conn.ServeHTTP(w, r)
+		h = s.conn
 	case r.ProtoMajor == 2 && strings.HasPrefix(ct, "application/grpc"):
-		s.serveGRPC(w, r)
+		h = s.grpcHTTP
 	case s.conn.methods[r.URL.Path] != nil && !s.rest.Routes(r):
 		// A method's own path that no REST rule claims: Connect answers,
 		// with a 415 for a media type no protocol here speaks (as grpc-go
 		// does for gRPC), never REST's 404.
-		s.conn.ServeHTTP(w, r)
+		h = s.conn
 	default:
-		s.mux.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, r) // REST, its fallback, is counted there
+		return
 	}
+	s.calls.serveHTTP(h, w, r)
 }
 
 // Serve serves everything on lis until Shutdown: HTTP/1.1 and HTTP/2, the

@@ -3,6 +3,7 @@ package duet
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -25,8 +26,11 @@ const finalWrite = time.Second
 // can end them with a status clients act on rather than by cutting
 // their connections, which gRPC clients report as INTERNAL.
 type calls struct {
-	stop    context.Context // cancelled when the grace ends
-	end     context.CancelCauseFunc
+	stop context.Context // cancelled when the grace ends
+	end  context.CancelCauseFunc
+	// running counts the calls inside their interceptor and the
+	// protocols' HTTP requests (see serveHTTP) until their handler
+	// returns: endAll closes nothing while either is writing.
 	running atomic.Int64
 }
 
@@ -47,6 +51,31 @@ func (c *calls) begin(ctx context.Context) (context.Context, func()) {
 		cancel(nil)
 		c.running.Add(-1)
 	}
+}
+
+// serveHTTP serves one request of a protocol that net/http carries
+// (gRPC-Web, Connect, gRPC, REST) with h, counted as running until h
+// returns. The interceptor's count is not enough: a call's interceptor
+// returns before the protocol writes how the call ended (the gRPC-Web
+// trailer frame, the SSE "error" event or NDJSON error line, the gRPC
+// status), so endAll, seeing no call left, would close the connections
+// under that last write and the client would see a cut stream instead of
+// UNAVAILABLE.
+func (c *calls) serveHTTP(h http.Handler, w http.ResponseWriter, r *http.Request) {
+	c.running.Add(1)
+	defer c.running.Add(-1)
+	h.ServeHTTP(w, r)
+}
+
+// callsHandler serves h's requests counted as calls.serveHTTP counts
+// them: REST, which the HTTP routes reach last.
+type callsHandler struct {
+	calls *calls
+	h     http.Handler
+}
+
+func (c callsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.calls.serveHTTP(c.h, w, r)
 }
 
 // result is a call's error: errShutdown when the shutdown ended it,
