@@ -27,7 +27,13 @@ import (
 // never INTERNAL; and Run returns nil, so a SIGTERM exits 0.
 func TestShutdownClientsCanActOn(t *testing.T) {
 	hs := health.New()
-	srv := duet.NewServer(duet.WithHealth(hs), duet.WithDrain(300*time.Millisecond))
+	// The drain is the window in which the test must see /readyz fail
+	// on a new connection: when the port closes first, the test fails.
+	// On a loaded 2-core machine under -race that first round trip has
+	// taken over a second (a 300ms drain failed 1 run in 6 beside two
+	// busy loops), so the drain is a few seconds, and the grace, which
+	// cuts the streams, a little longer.
+	srv := duet.NewServer(duet.WithHealth(hs), duet.WithDrain(3*time.Second))
 	impl := kitchens{streaming: make(chan struct{}, 16)}
 	testpb.RegisterKitchensServer(srv, impl)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -42,7 +48,7 @@ func TestShutdownClientsCanActOn(t *testing.T) {
 	runCtx, stop := context.WithCancel(context.Background())
 	defer stop()
 	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(runCtx, lis, 500*time.Millisecond) }()
+	go func() { ran <- srv.Run(runCtx, lis, 3500*time.Millisecond) }()
 	go func() { _ = srv.ServeGRPC(glis) }()
 
 	var mu sync.Mutex
