@@ -111,36 +111,51 @@ func TestMalformedChunkedBody(t *testing.T) {
 // TestBodyBudget: while one slow body holds the whole budget, another
 // body is refused with 503 RESOURCE_EXHAUSTED; once it is done, bodies
 // are read again.
+//
+// The budget is first come, first served at every growth of a body, so
+// the other body is sent only once the hog holds the whole budget: sent
+// earlier, it may take its bytes first, and then it is the hog that is
+// refused (its growth from 8 to 16 KiB no longer fits) and nothing holds
+// the budget any more.
 func TestBodyBudget(t *testing.T) {
-	addr, _ := rawServer(t, newHandler(t, rest.WithBodyBudget(16<<10)))
+	const limit = 16 << 10
+	h := newHandler(t, rest.WithBodyBudget(limit))
+	addr, _ := rawServer(t, h)
 	hog := dial(t, addr)
+	// 12 KiB of a declared 100000: the body grows 4 -> 8 -> 16 KiB as
+	// they arrive, and waits for the rest.
 	fmt.Fprintf(hog, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"name\":\"%s", strings.Repeat("x", 12<<10))
-	var st int
-	var code string
-	for i := 0; i < 500; i++ { // until the hog's bytes have been buffered
+	waitInUse(t, h, hog, limit)
+	other := func() (int, string) {
 		conn := dial(t, addr)
 		fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{\"id\":\"%s\"}", strings.Repeat("y", 10000-9))
-		st, code = readProblemOrOK(t, conn)
-		if st == http.StatusServiceUnavailable {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+		return readProblemOrOK(t, conn)
 	}
-	if st != http.StatusServiceUnavailable || code != "RESOURCE_EXHAUSTED" {
-		_ = hog.SetReadDeadline(time.Now().Add(time.Second))
-		hb, herr := io.ReadAll(hog)
-		t.Fatalf("got %d %s, want 503 RESOURCE_EXHAUSTED; hog got %q %v", st, code, hb, herr)
+	if st, code := other(); st != http.StatusServiceUnavailable || code != "RESOURCE_EXHAUSTED" {
+		t.Fatalf("got %d %s, want 503 RESOURCE_EXHAUSTED", st, code)
 	}
 	hog.Close()
-	for i := 0; i < 500; i++ { // until the server notices the hog left
-		conn := dial(t, addr)
-		fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{\"id\":\"%s\"}", strings.Repeat("y", 10000-9))
-		if st, _ = readProblemOrOK(t, conn); st == http.StatusOK {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	waitInUse(t, h, nil, 0) // the server notices the hog left and gives its bytes back
+	if st, code := other(); st != http.StatusOK {
+		t.Fatalf("budget given back, got %d %s, want 200", st, code)
 	}
-	t.Fatalf("budget not given back: got %d", st)
+}
+
+// waitInUse waits until the bodies h reads hold want bytes of its body
+// budget. If they never do, it fails, with what hog (if any) received.
+func waitInUse(t *testing.T, h *rest.Handler, hog net.Conn, want int64) {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); rest.BodyBudgetInUse(h) != want; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			got := rest.BodyBudgetInUse(h)
+			if hog == nil {
+				t.Fatalf("the body budget holds %d bytes, want %d", got, want)
+			}
+			_ = hog.SetReadDeadline(time.Now().Add(time.Second))
+			hb, herr := io.ReadAll(hog)
+			t.Fatalf("the body budget holds %d bytes, want %d; the hog got %q %v", got, want, hb, herr)
+		}
+	}
 }
 
 func readProblemOrOK(t *testing.T, conn net.Conn) (int, string) {
