@@ -43,7 +43,11 @@ func WithBodyBudget(n int64) Option {
 // in full, and how long each message (or 64 KiB HttpBody chunk) of a
 // client stream may take (default [DefaultBodyTimeout]); a slower body is
 // answered 408. Bidirectional streams have no such bound, since their
-// clients may rightly be silent. Zero means no bound.
+// clients may rightly be silent. A request answered before its body was
+// read in full (refused, or too slow) has its HTTP/1.1 connection
+// closed after the answer; what is left of the body, which net/http
+// reads first (up to 256 KiB), gets this long again to arrive. Zero
+// means no bound.
 func WithBodyTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.bodyTimeout = d })
 }
@@ -79,8 +83,13 @@ func (h *Handler) readAll(w http.ResponseWriter, r *http.Request, b *budget.Byte
 		if rc.SetReadDeadline(time.Now().Add(d)) == nil {
 			// Cleared once read: on HTTP/1.1 the deadline is the
 			// connection's, and would otherwise end a handler that
-			// runs longer than it.
-			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+			// runs longer than it. Not when the body failed: closeAfter
+			// has set the one that bounds what net/http still reads.
+			defer func() {
+				if err == nil {
+					_ = rc.SetReadDeadline(time.Time{})
+				}
+			}()
 		}
 	}
 	body, held, err = budget.Read(r.Body, h.cfg.maxBody, r.ContentLength, b)
@@ -93,7 +102,7 @@ func (h *Handler) readAll(w http.ResponseWriter, r *http.Request, b *budget.Byte
 // bodyError turns a failure to read a request body into the problem the
 // client gets.
 func (h *Handler) bodyError(w http.ResponseWriter, r *http.Request, err error) error {
-	closeAfter(w, r)
+	h.closeAfter(w, r)
 	switch {
 	case errors.Is(err, budget.ErrTooLarge):
 		return tooLarge(h.cfg.maxBody)
@@ -160,11 +169,18 @@ func bodyCanceled(err error) error {
 }
 
 // closeAfter makes an HTTP/1.1 response that is answered before its
-// request body was read close the connection: net/http would otherwise
-// read up to 256 KiB of the unread body first, with no deadline, at the
-// client's pace.
-func closeAfter(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoMajor == 1 {
-		w.Header().Set("Connection", "close")
+// request body was read in full close the connection. Once the handler
+// returns, net/http still reads up to 256 KiB of the unread body (so
+// that a client that sends its whole body before it reads gets the
+// answer rather than a reset): that read is bounded by the body
+// timeout, as the body's was, so that a client that stops sending is
+// not waited for forever.
+func (h *Handler) closeAfter(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	if d := h.cfg.bodyTimeout; d > 0 {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 	}
 }

@@ -245,3 +245,41 @@ func TestBodyBudgetClientStream(t *testing.T) {
 		t.Errorf("got %d %s, want 503 or 429 RESOURCE_EXHAUSTED", st, code)
 	}
 }
+
+// TestAnsweredBodyCloses: a request answered before its body was read in
+// full (too slow, too large, of the wrong type) has its connection
+// closed once answered: the server waits for the rest of a body it will
+// not use no longer than the body timeout.
+func TestAnsweredBodyCloses(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		request  string
+		wantCode int
+	}{
+		{"slow",
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusRequestTimeout},
+		{"declared too large",
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"id\":", http.StatusRequestEntityTooLarge},
+		{"too large",
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{\"name\":\"" + strings.Repeat("x", 2000-9) + "\r\n", http.StatusRequestEntityTooLarge},
+		{"wrong type",
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusUnsupportedMediaType},
+		{"slow, on a route without a body",
+			"DELETE /v1/kitchens/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusRequestTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, closed := rawServer(t, newHandler(t, rest.WithBodyTimeout(200*time.Millisecond), rest.WithMaxBodyBytes(1000)))
+			conn := dial(t, addr)
+			fmt.Fprint(conn, tc.request)
+			// ...and nothing more.
+			if st, _ := readProblem(t, conn); st != tc.wantCode {
+				t.Fatalf("got %d, want %d", st, tc.wantCode)
+			}
+			select {
+			case <-closed:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the server still holds the connection, reading the rest of the body")
+			}
+		})
+	}
+}

@@ -78,15 +78,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // discardBody reads and drops a request body the route does not read, up
 // to the body limit and within the body timeout.
 func (h *Handler) discardBody(w http.ResponseWriter, r *http.Request) error {
-	defer h.readDeadline(http.NewResponseController(w))()
+	// The deadline is cleared once the body is read; a body that fails
+	// keeps the one closeAfter sets.
+	read := h.readDeadline(http.NewResponseController(w))
 	n, err := io.Copy(io.Discard, io.LimitReader(r.Body, h.cfg.maxBody+1))
 	if err != nil {
 		return h.bodyError(w, r, err)
 	}
 	if n > h.cfg.maxBody {
-		closeAfter(w, r)
+		h.closeAfter(w, r)
 		return tooLarge(h.cfg.maxBody)
 	}
+	read()
 	return nil
 }
 
@@ -340,11 +343,11 @@ func collectPaths(md protoreflect.MessageDescriptor, obj map[string]json.RawMess
 // the caller gives back when the call is done.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, rt *route) (body []byte, held int64, err error) {
 	if err := checkContentType(r, rt); err != nil {
-		closeAfter(w, r)
+		h.closeAfter(w, r)
 		return nil, 0, err
 	}
 	if r.ContentLength > h.cfg.maxBody {
-		closeAfter(w, r)
+		h.closeAfter(w, r)
 		return nil, 0, tooLarge(h.cfg.maxBody)
 	}
 	return h.readAll(w, r, h.budgetFor(r.Context()))

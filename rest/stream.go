@@ -324,7 +324,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, rt *route,
 	}
 	if sd.ClientStreams {
 		if err := checkContentType(r, rt); err != nil {
-			closeAfter(w, r)
+			h.closeAfter(w, r)
 			h.writeError(w, r, err)
 			return
 		}
@@ -375,7 +375,7 @@ func (s *httpStream) Finish(err error, trailer metadata.MD) {
 	}
 	if !s.started {
 		if sd.ClientStreams {
-			closeAfter(w, r) // the rest of the body is not read
+			h.closeAfter(w, r) // the rest of the body is not read
 		}
 		h.writeMetadata(w.Header(), s.header, trailer)
 		h.writeError(w, r, err)
