@@ -255,20 +255,25 @@ func TestAnsweredBodyCloses(t *testing.T) {
 		name     string
 		request  string
 		wantCode int
+		// timeout is the body timeout: short where the body is to be too
+		// slow; where it is refused for what was read, long enough that
+		// reading what is already sent never passes it.
+		timeout time.Duration
 	}{
 		{"slow",
-			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusRequestTimeout},
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusRequestTimeout, 200 * time.Millisecond},
 		{"declared too large",
-			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"id\":", http.StatusRequestEntityTooLarge},
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"id\":", http.StatusRequestEntityTooLarge, 200 * time.Millisecond},
 		{"too large",
-			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{\"name\":\"" + strings.Repeat("x", 2000-9) + "\r\n", http.StatusRequestEntityTooLarge},
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{\"name\":\"" + strings.Repeat("x", 2000-9) + "\r\n", http.StatusRequestEntityTooLarge, 2 * time.Second},
 		{"wrong type",
-			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusUnsupportedMediaType},
+			"POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusUnsupportedMediaType, 200 * time.Millisecond},
 		{"slow, on a route without a body",
-			"DELETE /v1/kitchens/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusRequestTimeout},
+			"DELETE /v1/kitchens/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\":", http.StatusRequestTimeout, 200 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, closed := rawServer(t, newHandler(t, rest.WithBodyTimeout(200*time.Millisecond), rest.WithMaxBodyBytes(1000)))
+			t.Parallel()
+			addr, closed := rawServer(t, newHandler(t, rest.WithBodyTimeout(tc.timeout), rest.WithMaxBodyBytes(1000)))
 			conn := dial(t, addr)
 			fmt.Fprint(conn, tc.request)
 			// ...and nothing more.
