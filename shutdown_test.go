@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -188,5 +189,74 @@ func TestShutdownClientsCanActOn(t *testing.T) {
 		if endings[k] != w {
 			t.Errorf("%s ended with %q, want %q", k, endings[k], w)
 		}
+	}
+}
+
+// slowEnd takes its time over the end of every call, which the call
+// layer reports after the interceptors returned and before the protocol
+// writes how the call ended.
+type slowEnd struct{}
+
+func (slowEnd) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (slowEnd) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (slowEnd) HandleConn(context.Context, stats.ConnStats)                       {}
+func (slowEnd) HandleRPC(_ context.Context, s stats.RPCStats) {
+	if _, ok := s.(*stats.End); ok {
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// TestShutdownWaitsForTheFinalWrite: when the grace ends, the
+// connections close only after each protocol wrote how its calls ended,
+// however long that takes after the call's interceptors returned (here
+// a slow stats handler, within the second a shutdown gives them): the
+// gRPC-Web trailer frame and the SSE "error" event reach the client.
+func TestShutdownWaitsForTheFinalWrite(t *testing.T) {
+	srv := duet.NewServer(duet.WithStatsHandler(slowEnd{}))
+	impl := kitchens{streaming: make(chan struct{}, 2)}
+	testpb.RegisterKitchensServer(srv, impl)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	runCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(runCtx, lis, 100*time.Millisecond) }()
+
+	web := make(chan string, 1)
+	go func() {
+		_, trailers, _ := webCall(t, addr, "/duet.test.v1.Kitchens/Tail", &testpb.TailRequest{Count: -1}, false)
+		web <- trailers["grpc-status"]
+	}()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/v1/tail?count=-1", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	<-impl.streaming
+	<-impl.streaming
+
+	stop()
+	if err := <-ran; err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+	var event, last string
+	for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
+		switch line := sc.Text(); {
+		case strings.HasPrefix(line, "event: "):
+			event = line
+		case line != "":
+			last = line
+		}
+	}
+	if event != "event: error" || !strings.Contains(last, `"status":503`) {
+		t.Errorf("the SSE stream ended with %q %q, want an error event with a 503 problem", event, last)
+	}
+	if got := <-web; got != "14" {
+		t.Errorf("gRPC-Web grpc-status %q, want 14 (UNAVAILABLE)", got)
 	}
 }
