@@ -97,6 +97,9 @@ type method struct {
 	nextToken protoreflect.FieldDescriptor
 	// plan decorates the response with links; set by buildLinkPlans.
 	plan *linkPlan
+	// outPlan is the JSON plan of the output type, prepared at
+	// registration.
+	outPlan pbjson.Plan
 }
 
 // route is one HTTP binding of a method.
@@ -218,12 +221,13 @@ func (h *Handler) register(desc *grpc.ServiceDesc, impl any) error {
 func (h *Handler) newMethod(cm *call.Method, md protoreflect.MethodDescriptor, u *grpc.MethodDesc, s *grpc.StreamDesc) *method {
 	out := md.Output().FullName()
 	h.json.Prepare(md.Input())
-	h.json.Prepare(md.Output())
+	outPlan := h.json.Prepare(md.Output())
 	var next protoreflect.FieldDescriptor
 	if pagination.IsList(md.Input(), md.Output()) {
 		next = pagination.FieldsOf(md.Output()).NextPageToken
 	}
 	return &method{
+		outPlan:     outPlan,
 		nextToken:   next,
 		fullName:    cm.Name,
 		desc:        md,

@@ -445,7 +445,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rt *route, msg 
 		// response.
 		buf := bodyBuffers.Get().(*[]byte)
 		defer putBodyBuffer(buf)
-		body, err = h.json.MarshalAppend((*buf)[:0], msg)
+		body, err = h.json.AppendPlanned((*buf)[:0], msg, rt.m.outPlan)
 		*buf = body
 		hdr["Content-Type"] = jsonContentType
 		if err == nil {

@@ -31,6 +31,7 @@
 package pbjson
 
 import (
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -81,12 +82,33 @@ func (c *Codec) UnmarshalOptions() protojson.UnmarshalOptions { return c.unmarsh
 
 // Prepare builds the plans for md and every message type reachable from
 // it, so that no request pays for them. Registration calls it for each
-// method's input and output; calling it again is cheap.
-func (c *Codec) Prepare(md protoreflect.MessageDescriptor) {
+// method's input and output; calling it again is cheap. The returned Plan
+// lets a caller that marshals md over and over skip the lookup of its
+// plan (see [Codec.AppendPlanned]).
+func (c *Codec) Prepare(md protoreflect.MessageDescriptor) Plan {
 	if c.protojsonOnly {
-		return
+		return Plan{}
 	}
-	c.plan(md)
+	return Plan{c.plan(md)}
+}
+
+// Plan is one message type's prepared plan, from [Codec.Prepare]. Its
+// zero value is valid and means "look it up".
+type Plan struct{ p *msgPlan }
+
+// AppendPlanned is [Codec.MarshalAppend] with the plan of m's type
+// already in hand. A plan of another type, or the zero Plan, is looked up
+// as MarshalAppend does.
+func (c *Codec) AppendPlanned(b []byte, m proto.Message, pl Plan) ([]byte, error) {
+	if c.protojsonOnly || m == nil {
+		return c.marshal.MarshalAppend(b, m)
+	}
+	mr := m.ProtoReflect()
+	p := pl.p
+	if p == nil || p.md != mr.Descriptor() {
+		p = c.plan(mr.Descriptor())
+	}
+	return c.appendTop(b, m, mr, p)
 }
 
 // Marshal returns the JSON encoding of m.
@@ -112,7 +134,11 @@ func (c *Codec) MarshalAppend(b []byte, m proto.Message) ([]byte, error) {
 func (c *Codec) appendTop(b []byte, m proto.Message, mr protoreflect.Message, p *msgPlan) ([]byte, error) {
 	start := len(b)
 	e := encoder{opts: &c.marshal}
-	b, err := e.message(b, mr, p)
+	var sv reflect.Value // m's generated struct, known without asking mr
+	if p.goType != nil && !p.delegate && reflect.TypeOf(m) == p.goType {
+		sv = reflect.ValueOf(m).Elem()
+	}
+	b, err := e.messageIn(b, mr, sv, p)
 	if err != nil {
 		return nil, err
 	}

@@ -128,3 +128,33 @@ func TestMultilineIsProtojson(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestAppendPlanned: a prepared plan writes what Marshal writes, and a
+// plan of another type, or none, is looked up instead of misused.
+func TestAppendPlanned(t *testing.T) {
+	c := pbjson.New(protojson.MarshalOptions{EmitUnpopulated: true}, protojson.UnmarshalOptions{})
+	book := &testpb.Book{Title: "Dune"}
+	nested := &testpb.Nested{S: "x"}
+	bookPlan := c.Prepare(book.ProtoReflect().Descriptor())
+	for _, tc := range []struct {
+		name string
+		m    proto.Message
+		pl   pbjson.Plan
+	}{
+		{"its own plan", book, bookPlan},
+		{"another type's plan", nested, bookPlan},
+		{"no plan", nested, pbjson.Plan{}},
+	} {
+		want, err := c.Marshal(tc.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.AppendPlanned([]byte("prefix"), tc.m, tc.pl)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if string(got) != "prefix"+string(want) {
+			t.Errorf("%s: AppendPlanned = %s, want prefix%s", tc.name, got, want)
+		}
+	}
+}
