@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/duetrpc/duet/hateoas"
 	"github.com/duetrpc/duet/internal/call"
+	"github.com/duetrpc/duet/internal/gostruct"
 	"github.com/duetrpc/duet/internal/httprule"
 	"github.com/duetrpc/duet/internal/pbjson"
 	"github.com/duetrpc/duet/pagination"
@@ -303,9 +303,7 @@ func (h *Handler) addBinding(m *method, rule *annotations.HttpRule, top bool) er
 		r.pathStrings = append(r.pathStrings, plainStringField(in, fds))
 		r.bound[v.Path] = true
 	}
-	if mt, err := protoregistry.GlobalTypes.FindMessageByName(in.FullName()); err == nil && mt.Descriptor() == in {
-		r.inType = reflect.TypeOf(mt.Zero().Interface())
-	}
+	r.inType = gostruct.Type(in)
 	switch r.body {
 	case "", "*":
 	default:
@@ -562,21 +560,13 @@ func plainStringField(in protoreflect.MessageDescriptor, fds []protoreflect.Fiel
 	if fd.Kind() != protoreflect.StringKind || fd.IsList() || fd.HasPresence() || fd.ContainingOneof() != nil {
 		return -1
 	}
-	mt, err := protoregistry.GlobalTypes.FindMessageByName(in.FullName())
-	if err != nil || mt.Descriptor() != in {
+	t := gostruct.Type(in)
+	if t == nil {
 		return -1
 	}
-	t := reflect.TypeOf(mt.Zero().Interface())
-	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
-		return -1
-	}
-	st := t.Elem()
-	for i := 0; i < st.NumField(); i++ {
-		f := st.Field(i)
-		parts := strings.Split(f.Tag.Get("protobuf"), ",")
-		if len(parts) >= 2 && parts[1] == strconv.Itoa(int(fd.Number())) && f.Type.Kind() == reflect.String && f.IsExported() {
-			return i
-		}
+	j, ok := gostruct.Fields(t.Elem())[fd.Number()]
+	if ok && t.Elem().Field(j).Type.Kind() == reflect.String {
+		return j
 	}
 	return -1
 }

@@ -37,24 +37,21 @@ func Write(w io.Writer, rc *http.ResponseController, d time.Duration, msg []byte
 // without Unwrap) costs SetWriteDeadline an error built with fmt on every
 // call; asking first keeps that off the path of every response.
 func Supported(w http.ResponseWriter) bool {
-	for {
-		switch t := w.(type) {
-		case interface{ SetWriteDeadline(time.Time) error }:
-			return true
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = t.Unwrap()
-		default:
-			return false
-		}
-	}
+	return has[interface{ SetWriteDeadline(time.Time) error }](w)
 }
 
 // ReadSupported is [Supported] for read deadlines: whether w, or a writer
 // it unwraps to, has SetReadDeadline.
 func ReadSupported(w http.ResponseWriter) bool {
+	return has[interface{ SetReadDeadline(time.Time) error }](w)
+}
+
+// has reports whether w, or a writer it unwraps to, implements M: the
+// search http.ResponseController makes.
+func has[M any](w http.ResponseWriter) bool {
 	for {
 		switch t := w.(type) {
-		case interface{ SetReadDeadline(time.Time) error }:
+		case M:
 			return true
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = t.Unwrap()

@@ -2,14 +2,12 @@ package pbjson
 
 import (
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/duetrpc/duet/internal/gostruct"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
@@ -171,11 +169,9 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 	fds := md.Fields()
 	p.fields = make([]fieldPlan, fds.Len())
 	goFields := map[protoreflect.FieldNumber]int{}
-	if mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName()); err == nil && mt.Descriptor() == md {
-		if t := reflect.TypeOf(mt.Zero().Interface()); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
-			p.goType = t
-			goFields = structFields(t.Elem())
-		}
+	if t := gostruct.Type(md); t != nil {
+		p.goType = t
+		goFields = gostruct.Fields(t.Elem())
 	}
 	if p.wkt == wktNone && fds.Len() <= 64 && md.Oneofs().Len() <= 64 {
 		p.names = make(map[string]int, 2*fds.Len())
@@ -212,26 +208,6 @@ func (b *builder) message(md protoreflect.MessageDescriptor) *msgPlan {
 func hasKey(m map[string]int, k string) bool {
 	_, ok := m[k]
 	return ok
-}
-
-// structFields maps the field numbers in a generated struct's protobuf
-// tags (`protobuf:"bytes,18,rep,name=tags,proto3"`) to the fields' indexes.
-func structFields(t reflect.Type) map[protoreflect.FieldNumber]int {
-	out := map[protoreflect.FieldNumber]int{}
-	for i := 0; i < t.NumField(); i++ {
-		if !t.Field(i).IsExported() {
-			continue
-		}
-		tag := t.Field(i).Tag.Get("protobuf")
-		parts := strings.Split(tag, ",")
-		if len(parts) < 3 {
-			continue
-		}
-		if n, err := strconv.Atoi(parts[1]); err == nil {
-			out[protoreflect.FieldNumber(n)] = i
-		}
-	}
-	return out
 }
 
 // plainMessage reports whether fd, a singular field, is a message field
